@@ -1,0 +1,29 @@
+// ESLint flat config: typescript-eslint's recommended rules plus the layering rules of ARCHITECTURE.md.
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+/** Pure layers may not import I/O; store/ is the only place that knows SQL drivers. */
+const ioModules = ["node:fs", "node:fs/promises", "node:net", "node:http", "node:child_process", "better-sqlite3", "pg", "kysely"];
+
+export default tseslint.config(
+  { ignores: ["dist/**", "node_modules/**", "coverage/**"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      "@typescript-eslint/consistent-type-imports": "error",
+    },
+  },
+  {
+    files: ["src/core/**/*.ts"],
+    rules: { "no-restricted-imports": ["error", { paths: ioModules }] },
+  },
+  {
+    files: ["src/**/*.ts"],
+    ignores: ["src/store/**", "src/testing/**"],
+    rules: {
+      "no-restricted-imports": ["error", { paths: ["better-sqlite3", "pg", "kysely"] }],
+    },
+  },
+);

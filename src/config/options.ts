@@ -1,0 +1,111 @@
+// Orchestrator options: every field optional with a documented default; resolveOptions() reads the
+// environment (the only place that does) and freezes the result.
+import { randomBytes } from "node:crypto";
+import type { Clock } from "../core/clock.js";
+import { systemClock } from "../core/clock.js";
+import { ConfigError } from "../core/errors.js";
+import type { RateLimiter } from "../tenancy/rate-limiter.js";
+import type { Logger } from "../telemetry/logger.js";
+import { createLogger } from "../telemetry/logger.js";
+import { loadOrCreateKeyFile } from "./key-file.js";
+
+export interface OrchestratorOptions {
+  /**
+   * A SQLite file path (default `./synergymesh.db`), `:memory:`, or a `postgres://` URL.
+   * Environment: `SYNERGYMESH_DATABASE_URL`.
+   */
+  database?: string;
+  /** PostgreSQL schema for the tables (default `public`). Environment: `SYNERGYMESH_DATABASE_SCHEMA`. */
+  schema?: string;
+  /** PostgreSQL pool size (default 10). */
+  poolSize?: number;
+  /** Time source (default: the system clock). Tests pass a FakeClock. */
+  clock?: Clock;
+  /** A pino-compatible logger (default: pino to stderr at `SYNERGYMESH_LOG_LEVEL`, else `warn`). */
+  logger?: Logger;
+  /**
+   * HMAC key signing audit chain heads: 32+ bytes, hex or base64 (environment `SYNERGYMESH_AUDIT_KEY`).
+   * Default: read from (or created in) the key file.
+   */
+  auditKey?: string | Buffer;
+  /**
+   * Where the generated keys live (mode 0600): default `<database>.key` beside a SQLite file,
+   * `./synergymesh.key` for PostgreSQL (every node must share it), none for `:memory:`.
+   * Environment: `SYNERGYMESH_KEY_FILE`.
+   */
+  keyFile?: string;
+  /** The per-second request limiter (default: exact in-process sliding window). */
+  rateLimiter?: RateLimiter;
+  /** How long a tenant read from the store is trusted before it is read again (default 1000 ms). */
+  tenantCacheTtlMs?: number;
+  /** Most audit records one group commit carries (default 2000). */
+  auditBatchSize?: number;
+  /** Random source in [0, 1) for retry jitter (default Math.random). */
+  random?: () => number;
+}
+
+export interface ResolvedOptions {
+  readonly database: string;
+  readonly schema: string | undefined;
+  readonly poolSize: number;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly auditKey: Buffer;
+  readonly masterKey: Buffer | undefined;
+  readonly keyFile: string | undefined;
+  readonly rateLimiter: RateLimiter | undefined;
+  readonly tenantCacheTtlMs: number;
+  readonly auditBatchSize: number;
+  readonly random: () => number;
+}
+
+export const DEFAULT_DATABASE = "./synergymesh.db";
+
+export function resolveOptions(options: OrchestratorOptions = {}, env: NodeJS.ProcessEnv = process.env): ResolvedOptions {
+  const database = options.database ?? env.SYNERGYMESH_DATABASE_URL ?? DEFAULT_DATABASE;
+  const isPostgres = /^postgres(ql)?:\/\//i.test(database);
+  const keyFile = options.keyFile ?? env.SYNERGYMESH_KEY_FILE ?? (database === ":memory:" ? undefined : isPostgres ? "./synergymesh.key" : `${database}.key`);
+  const explicitAuditKey = options.auditKey ?? env.SYNERGYMESH_AUDIT_KEY;
+  let auditKey: Buffer;
+  let masterKey: Buffer | undefined = env.SYNERGYMESH_MASTER_KEY ? parseKey(env.SYNERGYMESH_MASTER_KEY, "SYNERGYMESH_MASTER_KEY") : undefined;
+  if (explicitAuditKey !== undefined) {
+    auditKey = parseKey(explicitAuditKey, "auditKey");
+  } else if (keyFile) {
+    const keys = loadOrCreateKeyFile(keyFile);
+    auditKey = keys.auditKey;
+    masterKey ??= keys.masterKey;
+  } else {
+    auditKey = randomBytes(32);
+  }
+  masterKey ??= keyFile ? undefined : randomBytes(32);
+  return Object.freeze({
+    database,
+    schema: options.schema ?? env.SYNERGYMESH_DATABASE_SCHEMA,
+    poolSize: positiveInt(options.poolSize ?? 10, "poolSize"),
+    clock: options.clock ?? systemClock,
+    logger: options.logger ?? createLogger({ level: env.SYNERGYMESH_LOG_LEVEL ?? "warn" }),
+    auditKey,
+    masterKey,
+    keyFile,
+    rateLimiter: options.rateLimiter,
+    tenantCacheTtlMs: nonNegative(options.tenantCacheTtlMs ?? 1000, "tenantCacheTtlMs"),
+    auditBatchSize: positiveInt(options.auditBatchSize ?? 2000, "auditBatchSize"),
+    random: options.random ?? Math.random,
+  });
+}
+
+export function parseKey(value: string | Buffer, path: string): Buffer {
+  const key = Buffer.isBuffer(value) ? value : /^[0-9a-f]+$/i.test(value) && value.length % 2 === 0 ? Buffer.from(value, "hex") : Buffer.from(value, "base64");
+  if (key.length < 32) throw new ConfigError(path, "must be at least 32 bytes (64 hex characters or 44 base64 characters)");
+  return key;
+}
+
+function positiveInt(value: number, path: string): number {
+  if (!Number.isInteger(value) || value < 1) throw new ConfigError(path, `must be a positive integer, got ${value}`);
+  return value;
+}
+
+function nonNegative(value: number, path: string): number {
+  if (!Number.isFinite(value) || value < 0) throw new ConfigError(path, `must be a non-negative number, got ${value}`);
+  return value;
+}

@@ -1,0 +1,41 @@
+// The public API of the `synergymesh` package. Everything a user may import is named here.
+export { Orchestrator } from "./orchestrator.js";
+export type { OrchestratorMetrics, TenantHealth, AuditLogQuery, TokenUsage } from "./orchestrator.js";
+export type { OrchestratorOptions } from "./config/options.js";
+export { TenantTier, TIER_QUOTAS, TIER_FEATURES, DEFAULT_RESOURCE_REQUEST } from "./tenancy/tiers.js";
+export type { Tenant, TenantStatus, ResourceQuota, ResourceRequest } from "./tenancy/tiers.js";
+export type { Actor } from "./tenancy/tenant-service.js";
+export type { QuotaKind } from "./tenancy/quota-guard.js";
+export { SlidingWindowRateLimiter } from "./tenancy/rate-limiter.js";
+export type { RateLimiter, LimitDecision } from "./tenancy/rate-limiter.js";
+export type { ExecutionResult, ExecutionStatus, ExecuteOptions, TaskContext, TaskFunction } from "./engine/execute-with-retry.js";
+export { RetryPolicyRegistry } from "./engine/retry-policy-registry.js";
+export { DEFAULT_RETRY_POLICY, backoffDelay } from "./core/retry.js";
+export type { RetryPolicy, RetryPolicyInput } from "./core/retry.js";
+export type { AuditLog } from "./audit/audit-log.js";
+export type { AuditVerification, AuditChainBreak } from "./audit/verify-audit-chain.js";
+export { SENSITIVE_ACTIONS, STANDARD_RETENTION_MS, SENSITIVE_RETENTION_MS } from "./audit/audit-actions.js";
+export type { Clock } from "./core/clock.js";
+export { systemClock } from "./core/clock.js";
+export type { Logger } from "./telemetry/logger.js";
+export { DEFAULT_TENANT_ID } from "./core/ids.js";
+export { parseDuration } from "./core/duration.js";
+export {
+  ERROR_REGISTRY,
+  SynergyMeshError,
+  ValidationError,
+  TenantNotFoundError,
+  TenantInactiveError,
+  NotFoundError,
+  ConflictError,
+  RateLimitedError,
+  QuotaExceededError,
+  ConcurrentLimitError,
+  PolicyDeniedError,
+  ConfigError,
+  TimeoutError,
+  NonRetryableError,
+  RetryAfterError,
+  isSynergyMeshError,
+} from "./core/errors.js";
+export type { ErrorCode, ErrorJSON, ValidationIssue } from "./core/errors.js";

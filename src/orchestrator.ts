@@ -1,0 +1,303 @@
+// The library API (seed 000 in TypeScript naming): Orchestrator.open() builds every part from the
+// resolved options and wires them; the methods below only delegate. Every method that reads or
+// writes the store is async; `retryPolicies` is a Map.
+import { STANDARD_RETENTION_MS, SENSITIVE_RETENTION_MS } from "./audit/audit-actions.js";
+import { createAuditSealer } from "./audit/audit-chain.js";
+import { auditLogsToCsv, auditLogsToJson } from "./audit/audit-export.js";
+import type { AuditLog } from "./audit/audit-log.js";
+import { GroupCommitter, toAuditLog } from "./audit/audit-log.js";
+import type { AuditVerification } from "./audit/verify-audit-chain.js";
+import { verifyAuditChain } from "./audit/verify-audit-chain.js";
+import type { OrchestratorOptions, ResolvedOptions } from "./config/options.js";
+import { resolveOptions } from "./config/options.js";
+import { QuotaExceededError, ValidationError } from "./core/errors.js";
+import { DEFAULT_TENANT_ID } from "./core/ids.js";
+import type { ExecuteOptions, ExecutionResult, TaskFunction } from "./engine/execute-with-retry.js";
+import { TaskRunner } from "./engine/execute-with-retry.js";
+import { RetryPolicyRegistry } from "./engine/retry-policy-registry.js";
+import { openStore } from "./store/open-store.js";
+import type { Store } from "./store/store.js";
+import { Metrics } from "./telemetry/metrics.js";
+import type { QuotaKind } from "./tenancy/quota-guard.js";
+import { QuotaGuard } from "./tenancy/quota-guard.js";
+import { SlidingWindowRateLimiter } from "./tenancy/rate-limiter.js";
+import type { Actor } from "./tenancy/tenant-service.js";
+import { TenantService } from "./tenancy/tenant-service.js";
+import type { ResourceQuota, ResourceRequest, Tenant, TenantTier } from "./tenancy/tiers.js";
+
+/** Seed 000 `get_metrics()`, in camelCase. */
+export interface OrchestratorMetrics {
+  totalExecutions: number;
+  successfulExecutions: number;
+  /** Failed and timed-out executions. */
+  failedExecutions: number;
+  /** Percent, 0-100; 0 when nothing ran. */
+  successRate: number;
+  averageExecutionTimeMs: number;
+  totalRetryAttempts: number;
+  /** Tasks holding a concurrency slot in this process now. */
+  activeTasks: number;
+  registeredTenants: number;
+}
+
+export interface TenantHealth {
+  tenantId: string;
+  status: string;
+  /** Successful executions as a percent of all (100 when nothing ran yet). */
+  uptimePercent: number;
+  totalExecutions: number;
+  successful: number;
+  failed: number;
+  timeouts: number;
+  retryAttempts: number;
+  averageExecutionTimeMs: number;
+  activeTasks: number;
+  usage: { concurrentTasks: number; memoryMb: number; cpuPercent: number; tasksLastHour: number };
+  quota: ResourceQuota;
+}
+
+export interface AuditLogQuery {
+  /** How far back to look (default 24). */
+  hours?: number;
+  action?: string;
+  status?: string;
+  componentId?: string;
+  /** At most this many records, newest first (default 10,000). */
+  limit?: number;
+}
+
+export interface TokenUsage {
+  tenantId: string;
+  /** UTC day, `YYYY-MM-DD`. */
+  day: string;
+  inputTokens: number;
+  outputTokens: number;
+  totalTokens: number;
+  /** Null when the tenant has no daily budget. */
+  remaining: number | null;
+}
+
+export class Orchestrator {
+  /** Per-component retry policies: `orch.retryPolicies.set("order_processor", { maxRetries: 3, initialDelay: 500 })`. */
+  readonly retryPolicies = new RetryPolicyRegistry();
+  /** The Prometheus registry of this orchestrator (`await orch.prometheus.text()`). */
+  readonly prometheus: Metrics;
+  readonly options: ResolvedOptions;
+  #store: Store;
+  #committer: GroupCommitter;
+  #tenants: TenantService;
+  #guard: QuotaGuard;
+  #runner: TaskRunner;
+  #closed = false;
+
+  private constructor(options: ResolvedOptions, store: Store) {
+    this.options = options;
+    this.#store = store;
+    this.prometheus = new Metrics();
+    this.#committer = new GroupCommitter(store, { maxBatch: options.auditBatchSize });
+    this.#tenants = new TenantService(store, options.clock, this.#committer, { cacheTtlMs: options.tenantCacheTtlMs });
+    this.#guard = new QuotaGuard(options.rateLimiter ?? new SlidingWindowRateLimiter(), options.clock, this.prometheus);
+    this.#runner = new TaskRunner({
+      tenants: this.#tenants,
+      guard: this.#guard,
+      committer: this.#committer,
+      clock: options.clock,
+      metrics: this.prometheus,
+      policies: this.retryPolicies,
+      random: options.random,
+    });
+  }
+
+  /** Opens the store (migrating it), creates the `default` tenant when missing, and returns a ready orchestrator. */
+  static async open(options: OrchestratorOptions = {}): Promise<Orchestrator> {
+    const resolved = resolveOptions(options);
+    const store = await openStore({ database: resolved.database, ...(resolved.schema ? { schema: resolved.schema } : {}), poolSize: resolved.poolSize, sealer: createAuditSealer(resolved.auditKey) });
+    const orchestrator = new Orchestrator(resolved, store);
+    try {
+      await orchestrator.#tenants.ensureDefaultTenant();
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+    return orchestrator;
+  }
+
+  // --- tenants -----------------------------------------------------------------------------
+
+  createTenant(tenantName: string, tier: TenantTier, actor?: Actor): Promise<string> {
+    return this.#tenants.create(tenantName, tier, actor);
+  }
+
+  getTenant(tenantId: string): Promise<Tenant> {
+    return this.#tenants.get(tenantId);
+  }
+
+  listTenants(options?: { includeDeleted?: boolean }): Promise<Tenant[]> {
+    return this.#tenants.list(options);
+  }
+
+  /** Suspends the tenant and marks it deleted; its data stays until `purgeTenant` (SPEC D). */
+  async deleteTenant(tenantId: string, actor?: Actor): Promise<Tenant> {
+    const tenant = await this.#tenants.delete(tenantId, actor);
+    await this.#guard.forget(tenantId);
+    return tenant;
+  }
+
+  purgeTenant(tenantId: string, actor?: Actor): Promise<void> {
+    return this.#tenants.purge(tenantId, actor);
+  }
+
+  modifyQuota(tenantId: string, changes: Partial<ResourceQuota>, actor?: Actor): Promise<Tenant> {
+    return this.#tenants.modifyQuota(tenantId, changes, actor);
+  }
+
+  suspendTenant(tenantId: string, actor?: Actor): Promise<Tenant> {
+    return this.#tenants.suspend(tenantId, actor);
+  }
+
+  resumeTenant(tenantId: string, actor?: Actor): Promise<Tenant> {
+    return this.#tenants.resume(tenantId, actor);
+  }
+
+  // --- execution and quotas ----------------------------------------------------------------
+
+  /**
+   * Runs `taskFunc` for the tenant (default: the `default` tenant) with the component's retry
+   * policy. Refuses with RateLimitedError, ConcurrentLimitError or QuotaExceededError; otherwise
+   * resolves with the result once its audit record is committed.
+   */
+  executeWithRetry<T>(taskFunc: TaskFunction<T>, componentId: string, tenantId: string = DEFAULT_TENANT_ID, options?: ExecuteOptions): Promise<ExecutionResult<T>> {
+    return this.#runner.execute(taskFunc, componentId, tenantId, options);
+  }
+
+  /** Whether one more task (or request, for `rate_limit`) would be admitted now; takes nothing. */
+  async checkResourceQuota(tenantId: string, quotaType: QuotaKind = "concurrent", request?: ResourceRequest): Promise<boolean> {
+    const tenant = await this.#tenants.getActiveRow(tenantId);
+    return this.#guard.check(tenant, quotaType, request);
+  }
+
+  /** Adds LLM tokens to the tenant's UTC day (seed 004 `record_token_usage`). */
+  async recordTokenUsage(tenantId: string, inputTokens: number, outputTokens: number): Promise<TokenUsage> {
+    const issues = [
+      ...(Number.isInteger(inputTokens) && inputTokens >= 0 ? [] : [{ path: "inputTokens", message: "must be a non-negative integer" }]),
+      ...(Number.isInteger(outputTokens) && outputTokens >= 0 ? [] : [{ path: "outputTokens", message: "must be a non-negative integer" }]),
+    ];
+    if (issues.length) throw new ValidationError(issues);
+    const tenant = await this.#tenants.getRow(tenantId);
+    const row = await this.#store.addTokenUsage(tenantId, this.#today(), inputTokens, outputTokens);
+    this.prometheus.tokensTotal.inc({ tenant_id: tenantId, direction: "input" }, inputTokens);
+    this.prometheus.tokensTotal.inc({ tenant_id: tenantId, direction: "output" }, outputTokens);
+    return tokenUsage(row, tenant.quota.maxTokensPerDay);
+  }
+
+  async getTokenUsage(tenantId: string): Promise<TokenUsage> {
+    const tenant = await this.#tenants.getRow(tenantId);
+    return tokenUsage(await this.#store.getTokenUsage(tenantId, this.#today()), tenant.quota.maxTokensPerDay);
+  }
+
+  /** Throws QuotaExceededError when the tenant's daily token budget cannot cover `estimatedTokens` more. */
+  async checkTokenBudget(tenantId: string, estimatedTokens = 0): Promise<TokenUsage> {
+    const usage = await this.getTokenUsage(tenantId);
+    if (usage.remaining !== null && usage.remaining <= estimatedTokens) {
+      const now = this.options.clock.now();
+      const nextDay = (Math.floor(now / 86_400_000) + 1) * 86_400_000;
+      this.prometheus.quotaRefusals.inc({ tenant_id: tenantId, quota: "tokens" });
+      throw new QuotaExceededError(tenantId, "LLM tokens per day", usage.totalTokens + usage.remaining, nextDay - now);
+    }
+    return usage;
+  }
+
+  // --- metrics and health ------------------------------------------------------------------
+
+  async getMetrics(): Promise<OrchestratorMetrics> {
+    const [stats, registeredTenants] = await Promise.all([this.#store.getExecutionStats(), this.#tenants.count()]);
+    return {
+      totalExecutions: stats.total,
+      successfulExecutions: stats.successful,
+      failedExecutions: stats.failed,
+      successRate: stats.total ? (stats.successful / stats.total) * 100 : 0,
+      averageExecutionTimeMs: stats.total ? stats.durationMs / stats.total : 0,
+      totalRetryAttempts: stats.retries,
+      activeTasks: this.#guard.ledger.totalTasks(),
+      registeredTenants,
+    };
+  }
+
+  async getTenantHealth(tenantId: string): Promise<TenantHealth> {
+    const tenant = await this.#tenants.getRow(tenantId);
+    const stats = await this.#store.getExecutionStats(tenantId);
+    const usage = this.#guard.ledger.usage(tenantId);
+    const now = this.options.clock.now();
+    return {
+      tenantId,
+      status: tenant.deletedAt !== null ? "deleted" : tenant.status,
+      uptimePercent: stats.total ? (stats.successful / stats.total) * 100 : 100,
+      totalExecutions: stats.total,
+      successful: stats.successful,
+      failed: stats.failed,
+      timeouts: stats.timeouts,
+      retryAttempts: stats.retries,
+      averageExecutionTimeMs: stats.total ? stats.durationMs / stats.total : 0,
+      activeTasks: usage.tasks,
+      usage: { concurrentTasks: usage.tasks, memoryMb: usage.memoryMb, cpuPercent: usage.cpuPercent, tasksLastHour: this.#guard.hourly.peek(tenantId, Infinity, now).used },
+      quota: { ...tenant.quota },
+    };
+  }
+
+  // --- audit -------------------------------------------------------------------------------
+
+  /** The tenant's audit records of the last `hours` (default 24), newest first. */
+  async getAuditLogs(tenantId: string, query: AuditLogQuery = {}): Promise<AuditLog[]> {
+    const hours = query.hours ?? 24;
+    if (typeof hours !== "number" || !(hours > 0)) throw new ValidationError([{ path: "hours", message: "must be a positive number" }]);
+    await this.#tenants.getRow(tenantId);
+    const rows = await this.#store.queryAudit({
+      tenantId,
+      since: this.options.clock.now() - hours * 3_600_000,
+      ...(query.action !== undefined ? { action: query.action } : {}),
+      ...(query.status !== undefined ? { status: query.status } : {}),
+      ...(query.componentId !== undefined ? { componentId: query.componentId } : {}),
+      ...(query.limit !== undefined ? { limit: query.limit } : {}),
+    });
+    return rows.map(toAuditLog);
+  }
+
+  /** The same records as getAuditLogs, as RFC 4180 CSV or as JSON. */
+  async exportAuditLogs(tenantId: string, format: "csv" | "json", query: AuditLogQuery & { bom?: boolean } = {}): Promise<string> {
+    if (format !== "csv" && format !== "json") throw new ValidationError([{ path: "format", message: "must be csv or json" }]);
+    const logs = await this.getAuditLogs(tenantId, query);
+    return format === "csv" ? auditLogsToCsv(logs, { bom: query.bom ?? false }) : auditLogsToJson(logs);
+  }
+
+  /** Recomputes every chain (or one tenant's) and checks the signed heads; reports the first broken record. */
+  async verifyAuditChain(tenantId?: string): Promise<AuditVerification> {
+    await this.#committer.drain();
+    return verifyAuditChain(this.#store, this.options.auditKey, tenantId);
+  }
+
+  /** Applies retention: standard records older than 90 days, sensitive ones older than 1 year. */
+  async purgeAuditLogs(): Promise<number> {
+    await this.#committer.drain();
+    const now = this.options.clock.now();
+    return this.#store.purgeAudit({ standard: now - STANDARD_RETENTION_MS, sensitive: now - SENSITIVE_RETENTION_MS });
+  }
+
+  // --- lifecycle ---------------------------------------------------------------------------
+
+  /** Commits what is pending and closes the store. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#committer.drain();
+    await this.#store.close();
+  }
+
+  #today(): string {
+    return new Date(this.options.clock.now()).toISOString().slice(0, 10);
+  }
+}
+
+function tokenUsage(row: { tenantId: string; day: string; inputTokens: number; outputTokens: number }, budget: number | null): TokenUsage {
+  const totalTokens = row.inputTokens + row.outputTokens;
+  return { ...row, totalTokens, remaining: budget === null ? null : Math.max(0, budget - totalTokens) };
+}

@@ -1,0 +1,14 @@
+// What differs between the dialects, behind one small interface; every query lives in kysely-store.ts.
+import type { Kysely } from "kysely";
+import type { Database } from "./schema.js";
+import type { StoreDialect } from "./store.js";
+
+export interface DialectAdapter {
+  readonly dialect: StoreDialect;
+  readonly db: Kysely<Database>;
+  /** Whether reads in a write transaction must lock rows (`FOR UPDATE`); SQLite's writer lock covers it. */
+  readonly lockRows: boolean;
+  /** Runs `fn` in a transaction that holds the write lock from its first statement. */
+  write<T>(fn: (trx: Kysely<Database>) => Promise<T>): Promise<T>;
+  destroy(): Promise<void>;
+}

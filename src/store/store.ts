@@ -1,0 +1,147 @@
+// The storage contract, in domain verbs. Implementations: sqlite/ and postgres/ through one Kysely
+// codebase (kysely-store.ts). No connection or transaction ever leaves the store: every verb that
+// changes state also appends its audit records, in the same transaction (SPEC D "Audit timing").
+import type { ResourceQuota, TenantStatus, TenantTier } from "../tenancy/tiers.js";
+
+export type StoreDialect = "sqlite" | "postgres";
+export type AuditChain = "standard" | "sensitive";
+
+export interface TenantRow {
+  tenantId: string;
+  name: string;
+  tier: TenantTier;
+  status: TenantStatus;
+  quota: ResourceQuota;
+  features: string[];
+  createdAt: number;
+  updatedAt: number;
+  deletedAt: number | null;
+}
+
+export interface TenantPatch {
+  name?: string;
+  tier?: TenantTier;
+  status?: TenantStatus;
+  quota?: ResourceQuota;
+  features?: string[];
+  deletedAt?: number | null;
+  updatedAt: number;
+}
+
+/** An audit record before it is sealed into its chain. */
+export interface AuditEntry {
+  auditId: string;
+  tenantId: string;
+  timestamp: number;
+  action: string;
+  componentId: string | null;
+  userId: string | null;
+  status: string;
+  metadata: Record<string, unknown>;
+  chain: AuditChain;
+}
+
+/** A stored audit record: the entry, its place in the chain and its hashes. */
+export interface AuditRecordRow extends Omit<AuditEntry, "metadata"> {
+  seq: number;
+  metadataJson: string;
+  prevHash: string;
+  hash: string;
+}
+
+/** The signed newest link of one chain, and the signed anchor left by retention purges. */
+export interface AuditHeadRow {
+  tenantId: string;
+  chain: AuditChain;
+  seq: number;
+  hash: string;
+  signature: string;
+  anchorSeq: number;
+  anchorHash: string;
+  anchorSignature: string;
+}
+
+/**
+ * Seals entries into a chain. The store calls it inside the write transaction with the chain's
+ * locked head, so chains stay linear across processes and nodes. Pure: see audit/audit-chain.ts.
+ */
+export interface AuditSealer {
+  seal(head: AuditHeadRow | undefined, tenantId: string, chain: AuditChain, entries: AuditEntry[]): { records: AuditRecordRow[]; head: AuditHeadRow };
+  anchor(head: AuditHeadRow, lastPurged: AuditRecordRow): AuditHeadRow;
+}
+
+export interface AuditQuery {
+  tenantId?: string;
+  since?: number;
+  until?: number;
+  action?: string;
+  status?: string;
+  componentId?: string;
+  limit?: number;
+}
+
+/** Counters one batch adds to a tenant's execution statistics. */
+export interface ExecutionStatsDelta {
+  tenantId: string;
+  total: number;
+  successful: number;
+  failed: number;
+  timeouts: number;
+  retries: number;
+  durationMs: number;
+}
+
+export interface ExecutionStatsRow extends Omit<ExecutionStatsDelta, "tenantId"> {
+  tenantId: string | null;
+}
+
+export interface TokenUsageRow {
+  tenantId: string;
+  day: string;
+  inputTokens: number;
+  outputTokens: number;
+}
+
+export interface RetentionCutoffs {
+  /** Records of this chain older than the cutoff (epoch ms) are purged. */
+  standard: number;
+  sensitive: number;
+}
+
+export interface Store {
+  readonly dialect: StoreDialect;
+  close(): Promise<void>;
+  /** Cheap liveness check for /health. */
+  ping(): Promise<void>;
+
+  /** Inserts the tenant with its audit records; false (and nothing written) when the id exists. */
+  insertTenant(tenant: TenantRow, audit: AuditEntry[]): Promise<boolean>;
+  getTenant(tenantId: string): Promise<TenantRow | undefined>;
+  listTenants(options?: { includeDeleted?: boolean }): Promise<TenantRow[]>;
+  countTenants(options?: { includeDeleted?: boolean }): Promise<number>;
+  /**
+   * Reads the tenant under a row lock, applies the patch `change` computes from it, and appends
+   * the audit records it returns, in one transaction; undefined (nothing written) when not found.
+   */
+  updateTenant(tenantId: string, change: (before: TenantRow) => { patch: TenantPatch; audit: AuditEntry[] }): Promise<TenantRow | undefined>;
+  /** Removes the tenant row and its statistics (audit records stay until retention ends). */
+  purgeTenant(tenantId: string, audit: AuditEntry[]): Promise<boolean>;
+
+  /** One commit for many audit records and statistics deltas (group commit). */
+  commitBatch(batch: { audit: AuditEntry[]; stats: ExecutionStatsDelta[] }): Promise<void>;
+  queryAudit(query: AuditQuery): Promise<AuditRecordRow[]>;
+  /** A page of one chain in seq order, starting after `afterSeq`. */
+  readAuditChain(tenantId: string, chain: AuditChain, afterSeq: number, limit: number): Promise<AuditRecordRow[]>;
+  listAuditHeads(tenantId?: string): Promise<AuditHeadRow[]>;
+  /** The chains that have records, with their lowest and highest seq (to find chains without a head). */
+  listAuditChains(tenantId?: string): Promise<Array<{ tenantId: string; chain: AuditChain; minSeq: number; maxSeq: number; count: number }>>;
+  /** Deletes each chain's prefix older than its cutoff and moves the chain's anchor; returns records removed. */
+  purgeAudit(cutoffs: RetentionCutoffs): Promise<number>;
+
+  /** Statistics of one tenant, or summed over all tenants when `tenantId` is omitted. */
+  getExecutionStats(tenantId?: string): Promise<ExecutionStatsRow>;
+
+  /** Adds tokens to the tenant's day and returns the day's totals after the addition. */
+  addTokenUsage(tenantId: string, day: string, inputTokens: number, outputTokens: number): Promise<TokenUsageRow>;
+  getTokenUsage(tenantId: string, day: string): Promise<TokenUsageRow>;
+}

@@ -1,0 +1,43 @@
+// Prometheus metrics, one registry per orchestrator (never the global one). Names follow seed 001
+// (`orchestrator_*`); labels come from bounded sets only (tenant, workflow, status), never ids of
+// executions or attempts.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly executionsTotal = new Counter({ name: "orchestrator_executions_total", help: "Total number of workflow executions", labelNames: ["workflow_id", "status"], registers: [this.registry] });
+  readonly executionDuration = new Histogram({
+    name: "orchestrator_execution_duration_seconds",
+    help: "Workflow execution duration",
+    labelNames: ["workflow_id"],
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
+    registers: [this.registry],
+  });
+  readonly activeExecutions = new Gauge({ name: "orchestrator_active_executions", help: "Number of currently active executions", registers: [this.registry] });
+  readonly tasksTotal = new Counter({ name: "orchestrator_tasks_total", help: "executeWithRetry calls by final status", labelNames: ["tenant_id", "status"], registers: [this.registry] });
+  readonly taskDuration = new Histogram({
+    name: "orchestrator_task_duration_seconds",
+    help: "executeWithRetry duration, retries included",
+    labelNames: ["tenant_id"],
+    buckets: [0.001, 0.005, 0.025, 0.1, 0.5, 1, 5, 30, 120],
+    registers: [this.registry],
+  });
+  readonly retriesTotal = new Counter({ name: "orchestrator_retries_total", help: "Retry attempts", labelNames: ["tenant_id"], registers: [this.registry] });
+  readonly activeTasks = new Gauge({ name: "orchestrator_active_tasks", help: "Tasks holding a concurrency slot", labelNames: ["tenant_id"], registers: [this.registry] });
+  readonly rateLimited = new Counter({ name: "orchestrator_rate_limited_total", help: "Requests refused by the per-second rate limit", labelNames: ["tenant_id"], registers: [this.registry] });
+  readonly quotaRefusals = new Counter({ name: "orchestrator_quota_refusals_total", help: "Refusals by quota", labelNames: ["tenant_id", "quota"], registers: [this.registry] });
+  readonly tokensTotal = new Counter({ name: "orchestrator_llm_tokens_total", help: "LLM tokens recorded", labelNames: ["tenant_id", "direction"], registers: [this.registry] });
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** The Prometheus text exposition of every metric. */
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
