@@ -22,7 +22,7 @@ if (files.length === 0) {
 }
 const result = spawnSync(
   process.execPath,
-  ["--import", "tsx", "--conditions=source", "--test", "--test-reporter=spec", `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`, ...files],
+  ["--import", "tsx", "--conditions=source", "--test", "--test-reporter=spec", "--test-timeout=120000", `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`, ...files],
   { stdio: "inherit", env: { ...process.env, SYNERGYMESH_LOG_LEVEL: process.env.SYNERGYMESH_LOG_LEVEL ?? "silent" } },
 );
 process.exit(result.status ?? 1);

@@ -10,12 +10,12 @@ import type { AuditVerification } from "./audit/verify-audit-chain.js";
 import { verifyAuditChain } from "./audit/verify-audit-chain.js";
 import type { OrchestratorOptions, ResolvedOptions } from "./config/options.js";
 import { resolveOptions } from "./config/options.js";
-import { QuotaExceededError, ValidationError } from "./core/errors.js";
+import { CancelledError, ConfigError, QuotaExceededError, SynergyMeshError, ValidationError } from "./core/errors.js";
 import { DEFAULT_TENANT_ID } from "./core/ids.js";
 import type { ExecuteOptions, ExecutionResult, TaskFunction } from "./engine/execute-with-retry.js";
 import { TaskRunner } from "./engine/execute-with-retry.js";
 import { RetryPolicyRegistry } from "./engine/retry-policy-registry.js";
-import { openStore } from "./store/open-store.js";
+import { openStore, redactUrl } from "./store/open-store.js";
 import type { Store } from "./store/store.js";
 import { Metrics } from "./telemetry/metrics.js";
 import type { QuotaKind } from "./tenancy/quota-guard.js";
@@ -82,16 +82,18 @@ export class Orchestrator {
   readonly retryPolicies = new RetryPolicyRegistry();
   /** The Prometheus registry of this orchestrator (`await orch.prometheus.text()`). */
   readonly prometheus: Metrics;
-  readonly options: ResolvedOptions;
+  #options: ResolvedOptions;
   #store: Store;
   #committer: GroupCommitter;
   #tenants: TenantService;
   #guard: QuotaGuard;
   #runner: TaskRunner;
   #closed = false;
+  #shutdown = new AbortController();
+  #running = new Set<Promise<unknown>>();
 
   private constructor(options: ResolvedOptions, store: Store) {
-    this.options = options;
+    this.#options = options;
     this.#store = store;
     this.prometheus = new Metrics();
     this.#committer = new GroupCommitter(store, { maxBatch: options.auditBatchSize });
@@ -103,8 +105,10 @@ export class Orchestrator {
       committer: this.#committer,
       clock: options.clock,
       metrics: this.prometheus,
+      logger: options.logger,
       policies: this.retryPolicies,
       random: options.random,
+      shutdown: this.#shutdown.signal,
     });
   }
 
@@ -114,11 +118,18 @@ export class Orchestrator {
     const store = await openStore({ database: resolved.database, ...(resolved.schema ? { schema: resolved.schema } : {}), poolSize: resolved.poolSize, sealer: createAuditSealer(resolved.auditKey) });
     const orchestrator = new Orchestrator(resolved, store);
     try {
+      if (resolved.keyFileCreated && (await store.listAuditHeads()).length > 0) {
+        // A database with signed audit chains but a brand-new key file: the original key file was
+        // lost or not copied. Carrying on would make every chain look forged.
+        resolved.forgetCreatedKeyFile();
+        throw new ConfigError("keyFile", `${resolved.keyFile} was missing and the database already has signed audit chains; restore the key file from backup (or pass auditKey) and open again`);
+      }
       await orchestrator.#tenants.ensureDefaultTenant();
     } catch (error) {
       await store.close();
       throw error;
     }
+    resolved.logger.info({ database: redactUrl(resolved.database), dialect: store.dialect }, "orchestrator opened");
     return orchestrator;
   }
 
@@ -128,7 +139,8 @@ export class Orchestrator {
     return this.#tenants.create(tenantName, tier, actor);
   }
 
-  getTenant(tenantId: string): Promise<Tenant> {
+  async getTenant(tenantId: string): Promise<Tenant> {
+    this.#assertOpen();
     return this.#tenants.get(tenantId);
   }
 
@@ -167,11 +179,17 @@ export class Orchestrator {
    * resolves with the result once its audit record is committed.
    */
   executeWithRetry<T>(taskFunc: TaskFunction<T>, componentId: string, tenantId: string = DEFAULT_TENANT_ID, options?: ExecuteOptions): Promise<ExecutionResult<T>> {
-    return this.#runner.execute(taskFunc, componentId, tenantId, options);
+    this.#assertOpen();
+    const running = this.#runner.execute(taskFunc, componentId, tenantId, options);
+    this.#running.add(running);
+    const forget = () => this.#running.delete(running);
+    running.then(forget, forget);
+    return running;
   }
 
   /** Whether one more task (or request, for `rate_limit`) would be admitted now; takes nothing. */
   async checkResourceQuota(tenantId: string, quotaType: QuotaKind = "concurrent", request?: ResourceRequest): Promise<boolean> {
+    this.#assertOpen();
     const tenant = await this.#tenants.getActiveRow(tenantId);
     return this.#guard.check(tenant, quotaType, request);
   }
@@ -183,7 +201,7 @@ export class Orchestrator {
       ...(Number.isInteger(outputTokens) && outputTokens >= 0 ? [] : [{ path: "outputTokens", message: "must be a non-negative integer" }]),
     ];
     if (issues.length) throw new ValidationError(issues);
-    const tenant = await this.#tenants.getRow(tenantId);
+    const tenant = await this.#tenants.getActiveRow(tenantId);
     const row = await this.#store.addTokenUsage(tenantId, this.#today(), inputTokens, outputTokens);
     this.prometheus.tokensTotal.inc({ tenant_id: tenantId, direction: "input" }, inputTokens);
     this.prometheus.tokensTotal.inc({ tenant_id: tenantId, direction: "output" }, outputTokens);
@@ -197,12 +215,13 @@ export class Orchestrator {
 
   /** Throws QuotaExceededError when the tenant's daily token budget cannot cover `estimatedTokens` more. */
   async checkTokenBudget(tenantId: string, estimatedTokens = 0): Promise<TokenUsage> {
-    const usage = await this.getTokenUsage(tenantId);
-    if (usage.remaining !== null && usage.remaining <= estimatedTokens) {
-      const now = this.options.clock.now();
+    const tenant = await this.#tenants.getActiveRow(tenantId);
+    const usage = tokenUsage(await this.#store.getTokenUsage(tenantId, this.#today()), tenant.quota.maxTokensPerDay);
+    if (usage.remaining !== null && (usage.remaining === 0 || usage.remaining < estimatedTokens)) {
+      const now = this.#options.clock.now();
       const nextDay = (Math.floor(now / 86_400_000) + 1) * 86_400_000;
       this.prometheus.quotaRefusals.inc({ tenant_id: tenantId, quota: "tokens" });
-      throw new QuotaExceededError(tenantId, "LLM tokens per day", usage.totalTokens + usage.remaining, nextDay - now);
+      throw new QuotaExceededError(tenantId, "LLM tokens per day", tenant.quota.maxTokensPerDay ?? 0, nextDay - now);
     }
     return usage;
   }
@@ -227,7 +246,7 @@ export class Orchestrator {
     const tenant = await this.#tenants.getRow(tenantId);
     const stats = await this.#store.getExecutionStats(tenantId);
     const usage = this.#guard.ledger.usage(tenantId);
-    const now = this.options.clock.now();
+    const now = this.#options.clock.now();
     return {
       tenantId,
       status: tenant.deletedAt !== null ? "deleted" : tenant.status,
@@ -250,10 +269,10 @@ export class Orchestrator {
   async getAuditLogs(tenantId: string, query: AuditLogQuery = {}): Promise<AuditLog[]> {
     const hours = query.hours ?? 24;
     if (typeof hours !== "number" || !(hours > 0)) throw new ValidationError([{ path: "hours", message: "must be a positive number" }]);
-    await this.#tenants.getRow(tenantId);
+    // No tenant lookup: a purged tenant's records stay readable until retention removes them.
     const rows = await this.#store.queryAudit({
       tenantId,
-      since: this.options.clock.now() - hours * 3_600_000,
+      since: this.#options.clock.now() - hours * 3_600_000,
       ...(query.action !== undefined ? { action: query.action } : {}),
       ...(query.status !== undefined ? { status: query.status } : {}),
       ...(query.componentId !== undefined ? { componentId: query.componentId } : {}),
@@ -272,13 +291,13 @@ export class Orchestrator {
   /** Recomputes every chain (or one tenant's) and checks the signed heads; reports the first broken record. */
   async verifyAuditChain(tenantId?: string): Promise<AuditVerification> {
     await this.#committer.drain();
-    return verifyAuditChain(this.#store, this.options.auditKey, tenantId);
+    return verifyAuditChain(this.#store, this.#options.auditKey, tenantId);
   }
 
   /** Applies retention: standard records older than 90 days, sensitive ones older than 1 year. */
   async purgeAuditLogs(): Promise<number> {
     await this.#committer.drain();
-    const now = this.options.clock.now();
+    const now = this.#options.clock.now();
     return this.#store.purgeAudit({ standard: now - STANDARD_RETENTION_MS, sensitive: now - SENSITIVE_RETENTION_MS });
   }
 
@@ -288,12 +307,19 @@ export class Orchestrator {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // Running calls end as cancelled (their attempts' signals abort) and still commit their records.
+    this.#shutdown.abort(new CancelledError("The orchestrator is closing"));
+    await Promise.allSettled([...this.#running]);
     await this.#committer.drain();
     await this.#store.close();
   }
 
+  #assertOpen(): void {
+    if (this.#closed) throw new SynergyMeshError("STORE_UNAVAILABLE", "The orchestrator is closed");
+  }
+
   #today(): string {
-    return new Date(this.options.clock.now()).toISOString().slice(0, 10);
+    return new Date(this.#options.clock.now()).toISOString().slice(0, 10);
   }
 }
 

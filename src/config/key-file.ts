@@ -9,6 +9,8 @@ import { ConfigError, errorMessage } from "../core/errors.js";
 export interface KeyFileContents {
   auditKey: Buffer;
   masterKey: Buffer;
+  /** True when this call created the file. */
+  created: boolean;
 }
 
 export function loadOrCreateKeyFile(path: string): KeyFileContents {
@@ -19,16 +21,24 @@ export function loadOrCreateKeyFile(path: string): KeyFileContents {
   }
   mkdirSync(dirname(path), { recursive: true });
   const contents = { auditKey: randomBytes(32).toString("hex"), masterKey: randomBytes(32).toString("hex") };
+  let created = false;
   try {
     writeFileSync(path, `${JSON.stringify(contents, null, 2)}\n`, { mode: 0o600, flag: "wx" });
+    created = true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw new ConfigError("keyFile", `cannot create ${path}: ${errorMessage(error)}`);
   }
-  return readKeyFile(path);
+  return { ...readKeyFile(path), created };
 }
 
 function readKeyFile(path: string): KeyFileContents {
-  const text = readFileSync(path, "utf8");
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") throw error;
+    throw new ConfigError("keyFile", `cannot read ${path}: ${errorMessage(error)}`);
+  }
   let parsed: { auditKey?: unknown; masterKey?: unknown };
   try {
     parsed = JSON.parse(text) as typeof parsed;
@@ -38,5 +48,5 @@ function readKeyFile(path: string): KeyFileContents {
   if (typeof parsed.auditKey !== "string" || typeof parsed.masterKey !== "string") {
     throw new ConfigError("keyFile", `${path} must hold "auditKey" and "masterKey" as hex strings`);
   }
-  return { auditKey: Buffer.from(parsed.auditKey, "hex"), masterKey: Buffer.from(parsed.masterKey, "hex") };
+  return { auditKey: Buffer.from(parsed.auditKey, "hex"), masterKey: Buffer.from(parsed.masterKey, "hex"), created: false };
 }

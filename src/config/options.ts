@@ -1,6 +1,7 @@
 // Orchestrator options: every field optional with a documented default; resolveOptions() reads the
 // environment (the only place that does) and freezes the result.
 import { randomBytes } from "node:crypto";
+import { rmSync } from "node:fs";
 import type { Clock } from "../core/clock.js";
 import { systemClock } from "../core/clock.js";
 import { ConfigError } from "../core/errors.js";
@@ -53,6 +54,10 @@ export interface ResolvedOptions {
   readonly auditKey: Buffer;
   readonly masterKey: Buffer | undefined;
   readonly keyFile: string | undefined;
+  /** True when this open created the key file (so a database with existing chains can refuse it). */
+  readonly keyFileCreated: boolean;
+  /** Removes a key file this open created (used when opening is refused). */
+  forgetCreatedKeyFile(): void;
   readonly rateLimiter: RateLimiter | undefined;
   readonly tenantCacheTtlMs: number;
   readonly auditBatchSize: number;
@@ -68,12 +73,14 @@ export function resolveOptions(options: OrchestratorOptions = {}, env: NodeJS.Pr
   const explicitAuditKey = options.auditKey ?? env.SYNERGYMESH_AUDIT_KEY;
   let auditKey: Buffer;
   let masterKey: Buffer | undefined = env.SYNERGYMESH_MASTER_KEY ? parseKey(env.SYNERGYMESH_MASTER_KEY, "SYNERGYMESH_MASTER_KEY") : undefined;
+  let keyFileCreated = false;
   if (explicitAuditKey !== undefined) {
     auditKey = parseKey(explicitAuditKey, "auditKey");
   } else if (keyFile) {
     const keys = loadOrCreateKeyFile(keyFile);
     auditKey = keys.auditKey;
     masterKey ??= keys.masterKey;
+    keyFileCreated = keys.created;
   } else {
     auditKey = randomBytes(32);
   }
@@ -87,6 +94,10 @@ export function resolveOptions(options: OrchestratorOptions = {}, env: NodeJS.Pr
     auditKey,
     masterKey,
     keyFile,
+    keyFileCreated,
+    forgetCreatedKeyFile: () => {
+      if (keyFileCreated && keyFile) rmSync(keyFile, { force: true });
+    },
     rateLimiter: options.rateLimiter,
     tenantCacheTtlMs: nonNegative(options.tenantCacheTtlMs ?? 1000, "tenantCacheTtlMs"),
     auditBatchSize: positiveInt(options.auditBatchSize ?? 2000, "auditBatchSize"),

@@ -96,7 +96,8 @@ export class TenantNotFoundError extends SynergyMeshError {
 
 export class TenantInactiveError extends SynergyMeshError {
   constructor(tenantId: string, status: string) {
-    super("TENANT_INACTIVE", `Tenant ${tenantId} is ${status}; resume it before using it`, { tenantId, status });
+    const hint = status === "deleted" ? "deleted tenants stay read-only until purged" : "resume it before using it";
+    super("TENANT_INACTIVE", `Tenant ${tenantId} is ${status}; ${hint}`, { tenantId, status });
   }
 }
 
@@ -154,6 +155,12 @@ export class ConfigError extends SynergyMeshError {
 export class TimeoutError extends SynergyMeshError {
   constructor(what: string, timeoutMs: number) {
     super("TIMEOUT", `${what} timed out after ${timeoutMs} ms`, { timeoutMs });
+  }
+}
+
+export class CancelledError extends SynergyMeshError {
+  constructor(message = "The operation was cancelled", options?: { cause?: unknown }) {
+    super("CANCELLED", message, undefined, options);
   }
 }
 

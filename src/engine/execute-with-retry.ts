@@ -1,17 +1,22 @@
 // executeWithRetry (seed 000): runs a function for a tenant under its quotas, retrying with
 // exponential backoff, and commits one audit record and the tenant's statistics before returning.
+// As SPEC D defines a task, every attempt takes a concurrency slot and counts as an hourly start;
+// a backoff wait holds nothing. The call itself is one admission of the per-second rate limit.
 import type { GroupCommitter } from "../audit/audit-log.js";
 import { makeAuditEntry } from "../audit/audit-log.js";
 import type { Clock } from "../core/clock.js";
 import { sleep } from "../core/clock.js";
-import { NonRetryableError, RetryAfterError, TimeoutError, ValidationError, errorMessage, isSynergyMeshError } from "../core/errors.js";
+import { CancelledError, NonRetryableError, RetryAfterError, TimeoutError, ValidationError, errorMessage, isSynergyMeshError } from "../core/errors.js";
+import type { ValidationIssue } from "../core/errors.js";
 import type { RetryPolicy, RetryPolicyInput } from "../core/retry.js";
-import { DEFAULT_RETRY_POLICY, backoffDelay } from "../core/retry.js";
+import { backoffDelay } from "../core/retry.js";
 import type { QuotaGuard } from "../tenancy/quota-guard.js";
+import type { Reservation } from "../tenancy/resource-ledger.js";
 import type { TenantService } from "../tenancy/tenant-service.js";
 import type { ResourceRequest } from "../tenancy/tiers.js";
-import { DEFAULT_RESOURCE_REQUEST } from "../tenancy/tiers.js";
+import type { Logger } from "../telemetry/logger.js";
 import type { Metrics } from "../telemetry/metrics.js";
+import type { TenantRow } from "../store/store.js";
 import type { RetryPolicyRegistry } from "./retry-policy-registry.js";
 
 export type ExecutionStatus = "success" | "failed" | "timeout";
@@ -33,7 +38,7 @@ export interface ExecutionResult<T = unknown> {
   output: T | null;
   /** The last attempt's error message; null on success. */
   error: string | null;
-  /** The last attempt's error code when it was a SynergyMeshError (e.g. `NON_RETRYABLE`). */
+  /** `TIMEOUT`, `CANCELLED`, `NON_RETRYABLE`, another SynergyMeshError code, or `TASK_FAILED`; null on success. */
   errorCode: string | null;
   durationMs: number;
   retryCount: number;
@@ -46,12 +51,16 @@ export interface ExecuteOptions {
   timeout?: number;
   /** Cancels the call: the running attempt is aborted and no retry follows. */
   signal?: AbortSignal;
-  /** What the task reserves while it runs (default 128 MB, 10 % CPU). */
+  /**
+   * Memory and CPU each attempt reserves against the tenant's quota. executeWithRetry reserves
+   * only a concurrency slot unless this is given.
+   */
   resources?: Partial<ResourceRequest>;
   /** Recorded as the audit record's `user_id` (default `system`). */
   userId?: string;
 }
 
+const NO_RESOURCES: ResourceRequest = Object.freeze({ memoryMb: 0, cpuPercent: 0 });
 const TIMED_OUT = Symbol("timed-out");
 
 export interface TaskRunnerParts {
@@ -60,8 +69,18 @@ export interface TaskRunnerParts {
   committer: GroupCommitter;
   clock: Clock;
   metrics: Metrics;
+  logger: Logger;
   policies: RetryPolicyRegistry;
   random: () => number;
+  /** Aborted when the orchestrator closes: running calls end as cancelled. */
+  shutdown: AbortSignal;
+}
+
+interface Outcome<T> {
+  status: ExecutionStatus;
+  output: T | null;
+  error: unknown;
+  retries: number;
 }
 
 export class TaskRunner {
@@ -72,44 +91,42 @@ export class TaskRunner {
   }
 
   async execute<T>(fn: TaskFunction<T>, componentId: string, tenantId: string, options: ExecuteOptions = {}): Promise<ExecutionResult<T>> {
-    if (typeof fn !== "function") throw new ValidationError([{ path: "taskFunc", message: "must be a function" }]);
-    if (typeof componentId !== "string" || componentId === "") throw new ValidationError([{ path: "componentId", message: "must be a non-empty string" }]);
+    const request = validateCall(fn, componentId, options);
     const { tenants, guard, committer, clock, metrics } = this.#p;
     const policy = this.#policyFor(componentId, options);
     const tenant = await tenants.getActiveRow(tenantId);
     const userId = options.userId ?? "system";
-    let reservation;
+    let first: Reservation;
     try {
       await guard.admit(tenant);
-      reservation = guard.startTask(tenant, { ...DEFAULT_RESOURCE_REQUEST, ...options.resources });
+      first = guard.startTask(tenant, request);
     } catch (error) {
       // A refusal writes nothing but its own audit record (SPEC D).
       const code = isSynergyMeshError(error) ? error.code : "INTERNAL";
       await tenants.recordOnly(tenantId, "execute_with_retry", "refused", { reason: code, retry_after_ms: (error as { retryAfterMs?: number }).retryAfterMs ?? null }, { userId }, componentId);
       throw error;
     }
+    const signal = options.signal ? AbortSignal.any([options.signal, this.#p.shutdown]) : this.#p.shutdown;
     const started = clock.now();
-    let outcome: { status: ExecutionStatus; output: T | null; error: unknown; retries: number };
-    try {
-      outcome = await this.#attempts(fn, componentId, tenantId, policy, options.signal);
-    } finally {
-      reservation.release();
-    }
+    const outcome = await this.#attempts(fn, componentId, tenant, request, policy, signal, first);
     const durationMs = clock.now() - started;
+    const cancelled = outcome.error instanceof CancelledError;
     const result: ExecutionResult<T> = {
       componentId,
       status: outcome.status,
       output: outcome.output,
       error: outcome.status === "success" ? null : errorMessage(outcome.error),
-      errorCode: outcome.status === "success" ? null : isSynergyMeshError(outcome.error) ? outcome.error.code : outcome.status === "timeout" ? "TIMEOUT" : "TASK_FAILED",
+      errorCode: outcome.status === "success" ? null : isSynergyMeshError(outcome.error) ? outcome.error.code : "TASK_FAILED",
       durationMs,
       retryCount: outcome.retries,
     };
+    if (result.status !== "success") this.#p.logger.debug({ tenantId, componentId, errorCode: result.errorCode, retryCount: result.retryCount }, "executeWithRetry did not succeed");
     metrics.tasksTotal.inc({ tenant_id: tenantId, status: result.status });
     metrics.taskDuration.observe({ tenant_id: tenantId }, durationMs / 1000);
     if (result.retryCount) metrics.retriesTotal.inc({ tenant_id: tenantId }, result.retryCount);
     const metadata: Record<string, unknown> = { status: result.status, duration_ms: durationMs, retry_count: result.retryCount };
     if (result.error !== null) metadata.error = result.error;
+    if (cancelled) metadata.cancelled = true;
     await committer.submit(makeAuditEntry(clock, { tenantId, action: "execute_with_retry", status: result.status, componentId, userId, metadata }), {
       tenantId,
       total: 1,
@@ -129,51 +146,97 @@ export class TaskRunner {
     return this.#p.policies.resolve(componentId, overrides);
   }
 
-  async #attempts<T>(fn: TaskFunction<T>, componentId: string, tenantId: string, policy: RetryPolicy, outer: AbortSignal | undefined) {
+  async #attempts<T>(fn: TaskFunction<T>, componentId: string, tenant: TenantRow, request: ResourceRequest, policy: RetryPolicy, outer: AbortSignal, first: Reservation): Promise<Outcome<T>> {
     const { clock, random } = this.#p;
     let retries = 0;
+    let reservation: Reservation | undefined = first;
     for (let attempt = 0; ; attempt++) {
-      const controller = new AbortController();
-      const onOuterAbort = () => controller.abort(outer?.reason);
-      outer?.addEventListener("abort", onOuterAbort, { once: true });
-      let timer: ReturnType<Clock["setTimeout"]> | undefined;
-      let status: ExecutionStatus;
-      let error: unknown;
+      if (outer.aborted) {
+        reservation?.release();
+        return { status: "failed", output: null, error: cancelledBy(outer), retries };
+      }
+      reservation ??= await this.#reserveForRetry(tenant, request, outer);
+      if (!reservation) return { status: "failed", output: null, error: cancelledBy(outer), retries };
+      let outcome: { status: ExecutionStatus; output?: T; error?: unknown };
       try {
-        const run = Promise.resolve().then(() => fn({ signal: controller.signal, attempt, tenantId, componentId }));
-        let raced: T | typeof TIMED_OUT;
-        if (policy.timeout > 0) {
-          const timedOut = new Promise<typeof TIMED_OUT>((resolve) => {
-            timer = clock.setTimeout(() => resolve(TIMED_OUT), policy.timeout);
-          });
-          run.catch(() => {}); // a timed-out attempt may still fail later; nobody awaits it then
-          raced = await Promise.race([run, timedOut]);
-        } else {
-          raced = await run;
-        }
-        if (raced !== TIMED_OUT) return { status: "success" as const, output: raced, error: null, retries };
-        status = "timeout";
-        error = new TimeoutError(`Attempt ${attempt + 1} of ${componentId}`, policy.timeout);
-        controller.abort(error);
-      } catch (thrown) {
-        status = "failed";
-        error = thrown;
+        outcome = await this.#attempt(fn, componentId, tenant.tenantId, policy, attempt, outer);
       } finally {
-        if (timer !== undefined) clock.clearTimeout(timer);
-        outer?.removeEventListener("abort", onOuterAbort);
+        reservation.release();
+        reservation = undefined;
       }
-      if (error instanceof NonRetryableError || outer?.aborted || attempt >= policy.maxRetries) {
-        return { status, output: null, error: outer?.aborted ? (outer.reason ?? error) : error, retries };
-      }
-      const delay = error instanceof RetryAfterError ? Math.max(0, error.retryAfterMs) : backoffDelay(policy, attempt, random);
+      if (outcome.status === "success") return { status: "success", output: outcome.output as T, error: null, retries };
+      if (outer.aborted) return { status: "failed", output: null, error: cancelledBy(outer), retries };
+      if (outcome.error instanceof NonRetryableError || attempt >= policy.maxRetries) return { status: outcome.status, output: null, error: outcome.error, retries };
+      const delay = outcome.error instanceof RetryAfterError ? Math.max(0, outcome.error.retryAfterMs) : backoffDelay(policy, attempt, random);
       retries += 1;
       try {
         await sleep(clock, delay, outer);
-      } catch (reason) {
-        return { status, output: null, error: reason ?? error, retries };
+      } catch {
+        return { status: "failed", output: null, error: cancelledBy(outer), retries };
+      }
+    }
+  }
+
+  /** One attempt under its timeout; the attempt's signal aborts on timeout or cancellation. */
+  async #attempt<T>(fn: TaskFunction<T>, componentId: string, tenantId: string, policy: RetryPolicy, attempt: number, outer: AbortSignal) {
+    const { clock } = this.#p;
+    const controller = new AbortController();
+    const onOuterAbort = () => controller.abort(cancelledBy(outer));
+    outer.addEventListener("abort", onOuterAbort, { once: true });
+    let timer: ReturnType<Clock["setTimeout"]> | undefined;
+    try {
+      const run = Promise.resolve().then(() => fn({ signal: controller.signal, attempt, tenantId, componentId }));
+      if (policy.timeout <= 0) return { status: "success" as const, output: await run };
+      run.catch(() => {}); // a timed-out attempt may still fail later; nobody awaits it then
+      const timedOut = new Promise<typeof TIMED_OUT>((resolve) => {
+        timer = clock.setTimeout(() => resolve(TIMED_OUT), policy.timeout);
+      });
+      const raced = await Promise.race([run, timedOut]);
+      if (raced !== TIMED_OUT) return { status: "success" as const, output: raced };
+      const error = new TimeoutError(`Attempt ${attempt + 1} of ${componentId}`, policy.timeout);
+      controller.abort(error);
+      return { status: "timeout" as const, error };
+    } catch (error) {
+      return { status: "failed" as const, error };
+    } finally {
+      if (timer !== undefined) clock.clearTimeout(timer);
+      outer.removeEventListener("abort", onOuterAbort);
+    }
+  }
+
+  /** A retry waits, holding nothing, until the tenant has room again (or the call is cancelled). */
+  async #reserveForRetry(tenant: TenantRow, request: ResourceRequest, outer: AbortSignal): Promise<Reservation | undefined> {
+    for (;;) {
+      try {
+        const current = await this.#p.tenants.getActiveRow(tenant.tenantId);
+        return this.#p.guard.startTask(current, request);
+      } catch (error) {
+        const wait = (error as { retryAfterMs?: number }).retryAfterMs;
+        if (wait === undefined) throw error;
+        try {
+          await sleep(this.#p.clock, wait, outer);
+        } catch {
+          return undefined;
+        }
       }
     }
   }
 }
 
-export { DEFAULT_RETRY_POLICY };
+function cancelledBy(signal: AbortSignal): CancelledError {
+  const reason: unknown = signal.reason;
+  if (reason instanceof CancelledError) return reason;
+  return new CancelledError(reason === undefined ? "The call was cancelled" : errorMessage(reason), { cause: reason });
+}
+
+function validateCall(fn: unknown, componentId: unknown, options: ExecuteOptions): ResourceRequest {
+  const issues: ValidationIssue[] = [];
+  if (typeof fn !== "function") issues.push({ path: "taskFunc", message: "must be a function" });
+  if (typeof componentId !== "string" || componentId === "") issues.push({ path: "componentId", message: "must be a non-empty string" });
+  const request = { ...NO_RESOURCES, ...options.resources };
+  for (const [key, value] of Object.entries(request)) {
+    if (typeof value !== "number" || !Number.isFinite(value) || value < 0) issues.push({ path: `options.resources.${key}`, message: `must be a non-negative number, got ${JSON.stringify(value)}` });
+  }
+  if (issues.length) throw new ValidationError(issues);
+  return request;
+}

@@ -69,6 +69,9 @@ export class QuotaGuard {
   async check(tenant: QuotaSubject, kind: QuotaKind, request: ResourceRequest = DEFAULT_RESOURCE_REQUEST): Promise<boolean> {
     const { tenantId, quota } = tenant;
     const usage = this.ledger.usage(tenantId);
+    for (const [key, value] of Object.entries(request)) {
+      if (typeof value !== "number" || !Number.isFinite(value) || value < 0) throw new ValidationError([{ path: `request.${key}`, message: `must be a non-negative number, got ${JSON.stringify(value)}` }]);
+    }
     switch (kind) {
       case "concurrent":
         return usage.tasks + 1 <= quota.maxConcurrentTasks;

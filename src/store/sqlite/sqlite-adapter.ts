@@ -1,5 +1,6 @@
 // Embedded SQLite through better-sqlite3: WAL with synchronous=NORMAL (SPEC D durability), a busy
 // timeout for a second process, and writes that take the lock up front (BEGIN IMMEDIATE).
+import { chmodSync } from "node:fs";
 import BetterSqlite3 from "better-sqlite3";
 import { Kysely, SqliteDialect, sql } from "kysely";
 import type { DialectAdapter } from "../dialect-adapter.js";
@@ -16,6 +17,9 @@ export interface SqliteAdapterOptions {
 
 export function openSqliteAdapter(options: SqliteAdapterOptions): DialectAdapter {
   const raw = new BetterSqlite3(options.filename);
+  // The database holds tenants' data and audit trail: readable by its owner only (SQLite gives the
+  // -wal and -shm files the same mode).
+  if (options.filename !== ":memory:") chmodSync(options.filename, 0o600);
   raw.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
   if (options.filename !== ":memory:") raw.pragma("journal_mode = WAL");
   raw.pragma("synchronous = NORMAL");
