@@ -23,7 +23,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   try {
     const adapter = isPostgresUrl(options.database)
       ? await openPostgresAdapter({ connectionString: options.database, ...(options.schema ? { schema: options.schema } : {}), ...(options.poolSize ? { poolSize: options.poolSize } : {}) })
-      : openSqliteAdapter({ filename: options.database });
+      : await openSqliteAdapter({ filename: options.database });
     return new KyselyStore(adapter, options.sealer);
   } catch (error) {
     if (error instanceof SynergyMeshError) throw error;

@@ -74,3 +74,30 @@ export const DIALECTS: readonly DialectName[] = ["sqlite", "postgres"];
 export function tempDatabase(dialect: DialectName): Promise<TestDatabase> {
   return dialect === "sqlite" ? Promise.resolve(tempSqliteDatabase()) : tempPostgresSchema();
 }
+
+/** Runs SQL straight against the test database, bypassing the store (for tampering and fault tests). */
+export async function rawQuery<T = Record<string, unknown>>(db: TestDatabase, text: string, params: unknown[] = []): Promise<T[]> {
+  if (db.schema === undefined) {
+    const { default: BetterSqlite3 } = await import("better-sqlite3");
+    const raw = new BetterSqlite3(db.database);
+    try {
+      // `$n` placeholders become positional `?`, bound in the order they occur.
+      const ordered: unknown[] = [];
+      const sqliteText = text.replace(/\$(\d+)/g, (_, n: string) => {
+        ordered.push(params[Number(n) - 1]);
+        return "?";
+      });
+      const statement = raw.prepare(sqliteText);
+      return (statement.reader ? statement.all(...ordered) : (statement.run(...ordered), [])) as T[];
+    } finally {
+      raw.close();
+    }
+  }
+  const client = new pg.Client({ connectionString: db.database, options: `-c search_path=${quoteIdent(db.schema)}` });
+  await client.connect();
+  try {
+    return (await client.query(text, params)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}

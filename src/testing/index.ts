@@ -8,7 +8,7 @@ import type { DialectName, TestDatabase } from "./databases.js";
 import { tempDatabase } from "./databases.js";
 
 export { FakeClock, flushMicrotasks } from "./fake-clock.js";
-export { DIALECTS, TEST_POSTGRES_URL, tempDatabase, tempPostgresSchema, tempSqliteDatabase } from "./databases.js";
+export { DIALECTS, TEST_POSTGRES_URL, rawQuery, tempDatabase, tempPostgresSchema, tempSqliteDatabase } from "./databases.js";
 export type { DialectName, TestDatabase } from "./databases.js";
 
 export interface TestOrchestrator {

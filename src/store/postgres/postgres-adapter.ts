@@ -53,7 +53,12 @@ export async function openPostgresAdapter(options: PostgresAdapterOptions): Prom
     db,
     lockRows: true,
     write: (fn) => db.transaction().execute((trx) => fn(trx)),
-    destroy: () => db.destroy(),
+    destroy: async () => {
+      await db.destroy();
+      // Kysely ends only a pool it has used; a store closed before its first query still has the
+      // migration's idle client, which would keep the process alive for the idle timeout.
+      if (!pool.ending) await pool.end();
+    },
   };
 }
 

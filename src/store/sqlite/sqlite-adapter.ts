@@ -12,19 +12,44 @@ import { sqliteMigrations } from "./migrations.js";
 export interface SqliteAdapterOptions {
   /** A file path, or `:memory:`. */
   filename: string;
+  /** How long a write waits for another connection's write lock before failing (default 5000 ms). */
   busyTimeoutMs?: number;
 }
 
-export function openSqliteAdapter(options: SqliteAdapterOptions): DialectAdapter {
+/**
+ * better-sqlite3 is synchronous: its own busy timeout would block the event loop, and with it the
+ * very transaction (of another store in this process) that holds the lock. So SQLite never waits
+ * (busy_timeout 0) and a busy BEGIN IMMEDIATE is retried on a timer instead.
+ */
+async function retryWhileBusy(action: () => unknown, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let wait = 1; ; wait = Math.min(wait * 2, 50)) {
+    try {
+      action();
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== "SQLITE_BUSY" || Date.now() >= deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, wait * (0.5 + Math.random())));
+    }
+  }
+}
+
+export async function openSqliteAdapter(options: SqliteAdapterOptions): Promise<DialectAdapter> {
+  const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
   const raw = new BetterSqlite3(options.filename);
   // The database holds tenants' data and audit trail: readable by its owner only (SQLite gives the
   // -wal and -shm files the same mode).
   if (options.filename !== ":memory:") chmodSync(options.filename, 0o600);
-  raw.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
-  if (options.filename !== ":memory:") raw.pragma("journal_mode = WAL");
-  raw.pragma("synchronous = NORMAL");
-  raw.pragma("foreign_keys = ON");
-  runSqliteMigrations(raw, sqliteMigrations);
+  raw.pragma("busy_timeout = 0");
+  try {
+    if (options.filename !== ":memory:") await retryWhileBusy(() => raw.pragma("journal_mode = WAL"), busyTimeoutMs);
+    raw.pragma("synchronous = NORMAL");
+    raw.pragma("foreign_keys = ON");
+    await runSqliteMigrations(raw, sqliteMigrations, busyTimeoutMs);
+  } catch (error) {
+    raw.close();
+    throw error;
+  }
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
   return {
     dialect: "sqlite",
@@ -32,7 +57,9 @@ export function openSqliteAdapter(options: SqliteAdapterOptions): DialectAdapter
     lockRows: false,
     write: (fn) =>
       db.connection().execute(async (conn) => {
-        await sql`BEGIN IMMEDIATE`.execute(conn);
+        // Kysely's SQLite driver holds this one connection for the callback, so nothing else of
+        // this store interleaves; the raw BEGIN is retried without blocking the event loop.
+        await retryWhileBusy(() => raw.exec("BEGIN IMMEDIATE"), busyTimeoutMs);
         try {
           const result = await fn(conn);
           await sql`COMMIT`.execute(conn);
@@ -47,9 +74,9 @@ export function openSqliteAdapter(options: SqliteAdapterOptions): DialectAdapter
 }
 
 /** Applies pending migrations under BEGIN IMMEDIATE, so a second process waits and then finds them applied. */
-export function runSqliteMigrations(raw: BetterSqlite3.Database, migrations: Migration[]): void {
+export async function runSqliteMigrations(raw: BetterSqlite3.Database, migrations: Migration[], busyTimeoutMs: number): Promise<void> {
   checkMigrations(migrations);
-  raw.exec("BEGIN IMMEDIATE");
+  await retryWhileBusy(() => raw.exec("BEGIN IMMEDIATE"), busyTimeoutMs);
   try {
     raw.exec(`CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
     const applied = new Set((raw.prepare(`SELECT version FROM ${MIGRATIONS_TABLE}`).all() as Array<{ version: number }>).map((r) => r.version));
