@@ -16,8 +16,8 @@ export default tseslint.config(
     },
   },
   {
-    files: ["src/core/**/*.ts"],
-    rules: { "no-restricted-imports": ["error", { paths: ioModules }] },
+    files: ["**/*.js", "**/*.mjs"],
+    languageOptions: { globals: { process: "readonly", console: "readonly", URL: "readonly", setTimeout: "readonly", Buffer: "readonly" } },
   },
   {
     files: ["src/**/*.ts"],
@@ -25,5 +25,10 @@ export default tseslint.config(
     rules: {
       "no-restricted-imports": ["error", { paths: ["better-sqlite3", "pg", "kysely"] }],
     },
+  },
+  // Last, so it wins over the block above for these files (in flat config the last match wins).
+  {
+    files: ["src/core/**/*.ts"],
+    rules: { "no-restricted-imports": ["error", { paths: ioModules }] },
   },
 );

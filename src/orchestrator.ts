@@ -89,7 +89,6 @@ export class Orchestrator {
   #guard: QuotaGuard;
   #runner: TaskRunner;
   #closed = false;
-  #shutdown = new AbortController();
   #running = new Set<Promise<unknown>>();
 
   private constructor(options: ResolvedOptions, store: Store) {
@@ -108,7 +107,6 @@ export class Orchestrator {
       logger: options.logger,
       policies: this.retryPolicies,
       random: options.random,
-      shutdown: this.#shutdown.signal,
     });
   }
 
@@ -308,7 +306,7 @@ export class Orchestrator {
     if (this.#closed) return;
     this.#closed = true;
     // Running calls end as cancelled (their attempts' signals abort) and still commit their records.
-    this.#shutdown.abort(new CancelledError("The orchestrator is closing"));
+    this.#runner.shutdown(new CancelledError("The orchestrator is closing"));
     await Promise.allSettled([...this.#running]);
     await this.#committer.drain();
     await this.#store.close();

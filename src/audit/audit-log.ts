@@ -2,7 +2,7 @@
 // while a commit is in flight joins the next one, so many concurrent calls share one transaction,
 // and each caller's promise resolves only after its own record is committed.
 import type { Clock } from "../core/clock.js";
-import { newId } from "../core/ids.js";
+import { newSortableId } from "../core/ids.js";
 import type { AuditEntry, AuditRecordRow, ExecutionStatsDelta, Store } from "../store/store.js";
 import { chainFor } from "./audit-actions.js";
 
@@ -28,10 +28,11 @@ export interface AuditInput {
 }
 
 export function makeAuditEntry(clock: Clock, input: AuditInput): AuditEntry {
+  const timestamp = clock.now();
   return {
-    auditId: newId(),
+    auditId: newSortableId(timestamp),
     tenantId: input.tenantId,
-    timestamp: clock.now(),
+    timestamp,
     action: input.action,
     componentId: input.componentId ?? null,
     userId: input.userId ?? null,

@@ -2,8 +2,7 @@
 // once with mode 0600 (SPEC D "Keys and secrets"). Creation is exclusive, so two processes opening
 // the same database at once end up with the same keys.
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { readFileSync, writeFileSync } from "node:fs";
 import { ConfigError, errorMessage } from "../core/errors.js";
 
 export interface KeyFileContents {
@@ -19,7 +18,6 @@ export function loadOrCreateKeyFile(path: string): KeyFileContents {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
   }
-  mkdirSync(dirname(path), { recursive: true });
   const contents = { auditKey: randomBytes(32).toString("hex"), masterKey: randomBytes(32).toString("hex") };
   let created = false;
   try {

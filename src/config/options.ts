@@ -68,6 +68,7 @@ export const DEFAULT_DATABASE = "./synergymesh.db";
 
 export function resolveOptions(options: OrchestratorOptions = {}, env: NodeJS.ProcessEnv = process.env): ResolvedOptions {
   const database = options.database ?? env.SYNERGYMESH_DATABASE_URL ?? DEFAULT_DATABASE;
+  if (typeof database !== "string" || database.trim() === "") throw new ConfigError("database", "must be a SQLite file path, :memory:, or a postgres:// URL");
   const isPostgres = /^postgres(ql)?:\/\//i.test(database);
   const keyFile = options.keyFile ?? env.SYNERGYMESH_KEY_FILE ?? (database === ":memory:" ? undefined : isPostgres ? "./synergymesh.key" : `${database}.key`);
   const explicitAuditKey = options.auditKey ?? env.SYNERGYMESH_AUDIT_KEY;

@@ -72,8 +72,6 @@ export interface TaskRunnerParts {
   logger: Logger;
   policies: RetryPolicyRegistry;
   random: () => number;
-  /** Aborted when the orchestrator closes: running calls end as cancelled. */
-  shutdown: AbortSignal;
 }
 
 interface Outcome<T> {
@@ -85,9 +83,19 @@ interface Outcome<T> {
 
 export class TaskRunner {
   #p: TaskRunnerParts;
+  /** Aborted by shutdown(): running calls end as cancelled. One controller, not a listener per call. */
+  #shutdown = new AbortController();
+  /** Signals of running attempts, aborted together on shutdown. */
+  #live = new Set<LazyAbort>();
 
   constructor(parts: TaskRunnerParts) {
     this.#p = parts;
+  }
+
+  /** Cancels every running call: attempts abort now, backoff waits end, no retry starts. */
+  shutdown(reason: unknown): void {
+    this.#shutdown.abort(reason);
+    for (const controller of this.#live) controller.abort(cancelledBy(this.#shutdown.signal));
   }
 
   async execute<T>(fn: TaskFunction<T>, componentId: string, tenantId: string, options: ExecuteOptions = {}): Promise<ExecutionResult<T>> {
@@ -106,7 +114,7 @@ export class TaskRunner {
       await tenants.recordOnly(tenantId, "execute_with_retry", "refused", { reason: code, retry_after_ms: (error as { retryAfterMs?: number }).retryAfterMs ?? null }, { userId }, componentId);
       throw error;
     }
-    const signal = options.signal ? AbortSignal.any([options.signal, this.#p.shutdown]) : this.#p.shutdown;
+    const signal = options.signal ? AbortSignal.any([options.signal, this.#shutdown.signal]) : this.#shutdown.signal;
     const started = clock.now();
     const outcome = await this.#attempts(fn, componentId, tenant, request, policy, signal, first);
     const durationMs = clock.now() - started;
@@ -121,9 +129,10 @@ export class TaskRunner {
       retryCount: outcome.retries,
     };
     if (result.status !== "success") this.#p.logger.debug({ tenantId, componentId, errorCode: result.errorCode, retryCount: result.retryCount }, "executeWithRetry did not succeed");
-    metrics.tasksTotal.inc({ tenant_id: tenantId, status: result.status });
-    metrics.taskDuration.observe({ tenant_id: tenantId }, durationMs / 1000);
-    if (result.retryCount) metrics.retriesTotal.inc({ tenant_id: tenantId }, result.retryCount);
+    const tenantMetrics = metrics.forTenant(tenantId);
+    tenantMetrics.tasks[result.status].inc();
+    tenantMetrics.taskDuration.observe(durationMs / 1000);
+    if (result.retryCount) tenantMetrics.retries.inc(result.retryCount);
     const metadata: Record<string, unknown> = { status: result.status, duration_ms: durationMs, retry_count: result.retryCount };
     if (result.error !== null) metadata.error = result.error;
     if (cancelled) metadata.cancelled = true;
@@ -177,15 +186,30 @@ export class TaskRunner {
     }
   }
 
-  /** One attempt under its timeout; the attempt's signal aborts on timeout or cancellation. */
+  /**
+   * One attempt under its timeout; the attempt's signal aborts on timeout or cancellation. The
+   * AbortController is made only when the task reads `signal` (creating one costs more than the
+   * rest of a short attempt); an abort before that is remembered and applied on first read.
+   */
   async #attempt<T>(fn: TaskFunction<T>, componentId: string, tenantId: string, policy: RetryPolicy, attempt: number, outer: AbortSignal) {
     const { clock } = this.#p;
-    const controller = new AbortController();
-    const onOuterAbort = () => controller.abort(cancelledBy(outer));
-    outer.addEventListener("abort", onOuterAbort, { once: true });
+    const attemptSignal = new LazyAbort();
+    // The shutdown signal reaches attempts through #live; only a caller's own signal needs a listener.
+    const onOuterAbort = () => attemptSignal.abort(cancelledBy(outer));
+    const listens = outer !== this.#shutdown.signal;
+    if (listens) outer.addEventListener("abort", onOuterAbort, { once: true });
+    this.#live.add(attemptSignal);
     let timer: ReturnType<Clock["setTimeout"]> | undefined;
     try {
-      const run = Promise.resolve().then(() => fn({ signal: controller.signal, attempt, tenantId, componentId }));
+      const context: TaskContext = {
+        get signal() {
+          return attemptSignal.signal;
+        },
+        attempt,
+        tenantId,
+        componentId,
+      };
+      const run = Promise.resolve().then(() => fn(context));
       if (policy.timeout <= 0) return { status: "success" as const, output: await run };
       run.catch(() => {}); // a timed-out attempt may still fail later; nobody awaits it then
       const timedOut = new Promise<typeof TIMED_OUT>((resolve) => {
@@ -194,13 +218,14 @@ export class TaskRunner {
       const raced = await Promise.race([run, timedOut]);
       if (raced !== TIMED_OUT) return { status: "success" as const, output: raced };
       const error = new TimeoutError(`Attempt ${attempt + 1} of ${componentId}`, policy.timeout);
-      controller.abort(error);
+      attemptSignal.abort(error);
       return { status: "timeout" as const, error };
     } catch (error) {
       return { status: "failed" as const, error };
     } finally {
       if (timer !== undefined) clock.clearTimeout(timer);
-      outer.removeEventListener("abort", onOuterAbort);
+      this.#live.delete(attemptSignal);
+      if (listens) outer.removeEventListener("abort", onOuterAbort);
     }
   }
 
@@ -220,6 +245,28 @@ export class TaskRunner {
         }
       }
     }
+  }
+}
+
+/** An AbortController made on first use of its signal. */
+class LazyAbort {
+  #controller: AbortController | undefined;
+  #reason: unknown;
+  #aborted = false;
+
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.#aborted) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#reason = reason;
+    this.#controller?.abort(reason);
   }
 }
 

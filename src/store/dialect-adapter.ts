@@ -1,6 +1,6 @@
 // What differs between the dialects, behind one small interface; every query lives in kysely-store.ts.
 import type { Kysely } from "kysely";
-import type { Database } from "./schema.js";
+import type { AuditLogTable, Database } from "./schema.js";
 import type { StoreDialect } from "./store.js";
 
 export interface DialectAdapter {
@@ -10,5 +10,10 @@ export interface DialectAdapter {
   readonly lockRows: boolean;
   /** Runs `fn` in a transaction that holds the write lock from its first statement. */
   write<T>(fn: (trx: Kysely<Database>) => Promise<T>): Promise<T>;
+  /**
+   * Inserts sealed audit rows inside `write`'s transaction, the hottest insert there is: SQLite
+   * reuses one prepared statement, PostgreSQL sends multi-row inserts.
+   */
+  insertAuditRows(trx: Kysely<Database>, rows: AuditLogTable[]): Promise<void>;
   destroy(): Promise<void>;
 }

@@ -22,8 +22,6 @@ import type {
   TokenUsageRow,
 } from "./store.js";
 
-/** SQLite allows 32,766 bound values; 12 columns x 500 rows stays far below on both dialects. */
-const INSERT_CHUNK = 500;
 export const GENESIS_HASH = "0".repeat(64);
 
 export class KyselyStore implements Store {
@@ -315,9 +313,7 @@ export class KyselyStore implements Store {
       const { tenantId, chain } = group[0] as AuditEntry;
       const head = await this.#lockHead(trx, tenantId, chain);
       const sealed = this.#sealer.seal(head, tenantId, chain, group);
-      for (let i = 0; i < sealed.records.length; i += INSERT_CHUNK) {
-        await trx.insertInto("audit_log").values(sealed.records.slice(i, i + INSERT_CHUNK).map(auditToRow)).execute();
-      }
+      await this.#adapter.insertAuditRows(trx, sealed.records.map(auditToRow));
       await this.#saveHead(trx, sealed.head);
     }
   }

@@ -3,6 +3,14 @@
 // executions or attempts.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
+/** One tenant's metric children, bound once: prom-client hashes a label object on every call otherwise. */
+export interface TenantMetrics {
+  activeTasks: { inc(): void; dec(): void };
+  tasks: Record<"success" | "failed" | "timeout", { inc(): void }>;
+  taskDuration: { observe(seconds: number): void };
+  retries: { inc(n: number): void };
+}
+
 export class Metrics {
   readonly registry = new Registry();
   readonly executionsTotal = new Counter({ name: "orchestrator_executions_total", help: "Total number of workflow executions", labelNames: ["workflow_id", "status"], registers: [this.registry] });
@@ -27,6 +35,23 @@ export class Metrics {
   readonly rateLimited = new Counter({ name: "orchestrator_rate_limited_total", help: "Requests refused by the per-second rate limit", labelNames: ["tenant_id"], registers: [this.registry] });
   readonly quotaRefusals = new Counter({ name: "orchestrator_quota_refusals_total", help: "Refusals by quota", labelNames: ["tenant_id", "quota"], registers: [this.registry] });
   readonly tokensTotal = new Counter({ name: "orchestrator_llm_tokens_total", help: "LLM tokens recorded", labelNames: ["tenant_id", "direction"], registers: [this.registry] });
+
+  #tenants = new Map<string, TenantMetrics>();
+
+  /** The tenant's bound metric children (tenant ids are a bounded label set: SPEC D). */
+  forTenant(tenantId: string): TenantMetrics {
+    let m = this.#tenants.get(tenantId);
+    if (!m) {
+      m = {
+        activeTasks: this.activeTasks.labels(tenantId),
+        tasks: { success: this.tasksTotal.labels(tenantId, "success"), failed: this.tasksTotal.labels(tenantId, "failed"), timeout: this.tasksTotal.labels(tenantId, "timeout") },
+        taskDuration: this.taskDuration.labels(tenantId),
+        retries: this.retriesTotal.labels(tenantId),
+      };
+      this.#tenants.set(tenantId, m);
+    }
+    return m;
+  }
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });

@@ -1,12 +1,16 @@
 // Tasks started per hour, counted in 60 one-minute buckets per tenant: a sliding hour at minute
-// resolution, with memory that does not grow with the limit (an enterprise tenant may start 100,000).
+// resolution, with memory that does not grow with the limit (an enterprise tenant may start
+// 100,000). A running total keeps each decision O(1); buckets expire as their minute comes round.
 
 const BUCKETS = 60;
 const BUCKET_MS = 60_000;
 
 interface Buckets {
-  minutes: Float64Array;
   counts: Float64Array;
+  /** The newest minute the buckets were brought up to. */
+  minute: number;
+  /** Sum of the live buckets: starts in minutes (minute - 59 .. minute). */
+  total: number;
 }
 
 export class HourlyCounter {
@@ -16,45 +20,42 @@ export class HourlyCounter {
   tryAcquire(key: string, limit: number, now: number): { allowed: boolean; used: number; retryAfterMs: number } {
     const answer = this.peek(key, limit, now);
     if (!answer.allowed) return answer;
-    const b = this.#buckets(key);
-    const minute = Math.floor(now / BUCKET_MS);
-    const slot = minute % BUCKETS;
-    if (b.minutes[slot] !== minute) {
-      b.minutes[slot] = minute;
-      b.counts[slot] = 0;
+    let b = this.#tenants.get(key);
+    if (!b) {
+      b = { counts: new Float64Array(BUCKETS), minute: Math.floor(now / BUCKET_MS), total: 0 };
+      this.#tenants.set(key, b);
     }
+    const slot = b.minute % BUCKETS;
     b.counts[slot] = (b.counts[slot] as number) + 1;
-    return { allowed: true, used: answer.used + 1, retryAfterMs: 0 };
+    b.total += 1;
+    return { allowed: true, used: b.total, retryAfterMs: 0 };
   }
 
   peek(key: string, limit: number, now: number): { allowed: boolean; used: number; retryAfterMs: number } {
     const b = this.#tenants.get(key);
-    const minute = Math.floor(now / BUCKET_MS);
     if (!b) return { allowed: limit > 0, used: 0, retryAfterMs: limit > 0 ? 0 : BUCKET_MS };
-    let used = 0;
-    let oldest = Infinity;
-    for (let i = 0; i < BUCKETS; i++) {
-      const m = b.minutes[i] as number;
-      if (m > minute - BUCKETS && (b.counts[i] as number) > 0) {
-        used += b.counts[i] as number;
-        if (m < oldest) oldest = m;
-      }
+    advance(b, Math.floor(now / BUCKET_MS));
+    if (b.total < limit) return { allowed: true, used: b.total, retryAfterMs: 0 };
+    // Refused: room comes when the oldest live minute leaves the hour.
+    for (let m = b.minute - BUCKETS + 1; m <= b.minute; m++) {
+      if ((b.counts[m % BUCKETS] as number) > 0) return { allowed: false, used: b.total, retryAfterMs: Math.max(1, (m + BUCKETS) * BUCKET_MS - now) };
     }
-    if (used < limit) return { allowed: true, used, retryAfterMs: 0 };
-    const retryAfterMs = Number.isFinite(oldest) ? Math.max(1, (oldest + BUCKETS) * BUCKET_MS - now) : BUCKET_MS;
-    return { allowed: false, used, retryAfterMs };
+    return { allowed: false, used: b.total, retryAfterMs: BUCKET_MS };
   }
 
   forget(key: string): void {
     this.#tenants.delete(key);
   }
+}
 
-  #buckets(key: string): Buckets {
-    let b = this.#tenants.get(key);
-    if (!b) {
-      b = { minutes: new Float64Array(BUCKETS).fill(-1), counts: new Float64Array(BUCKETS) };
-      this.#tenants.set(key, b);
-    }
-    return b;
+/** Moves the buckets to `minute`: the slots of the minutes passed held starts an hour old or more. */
+function advance(b: Buckets, minute: number): void {
+  if (minute <= b.minute) return;
+  const steps = Math.min(minute - b.minute, BUCKETS);
+  for (let i = 1; i <= steps; i++) {
+    const slot = (b.minute + i) % BUCKETS;
+    b.total -= b.counts[slot] as number;
+    b.counts[slot] = 0;
   }
+  b.minute = minute;
 }

@@ -53,14 +53,17 @@ export class QuotaGuard {
     if (reservation === "memory") throw this.#refused(tenantId, "memory", new QuotaExceededError(tenantId, "memory (MB)", quota.maxMemoryMb, 1000));
     if (reservation === "cpu") throw this.#refused(tenantId, "cpu", new QuotaExceededError(tenantId, "CPU (%)", quota.maxCpuPercent, 1000));
     this.hourly.tryAcquire(tenantId, quota.maxTasksPerHour, now);
-    this.#metrics.activeTasks.inc({ tenant_id: tenantId });
+    const gauge = this.#metrics.forTenant(tenantId).activeTasks;
+    gauge.inc();
+    let released = false;
     return {
       tenantId,
       request: reservation.request,
       release: () => {
-        const before = this.ledger.usage(tenantId).tasks;
+        if (released) return;
+        released = true;
         reservation.release();
-        if (this.ledger.usage(tenantId).tasks < before) this.#metrics.activeTasks.dec({ tenant_id: tenantId });
+        gauge.dec();
       },
     };
   }

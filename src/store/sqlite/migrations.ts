@@ -33,7 +33,6 @@ export const sqliteMigrations: Migration[] = [
         UNIQUE (tenant_id, chain, seq)
       ) STRICT`,
       `CREATE INDEX audit_log_tenant_time ON audit_log (tenant_id, timestamp)`,
-      `CREATE INDEX audit_log_time ON audit_log (timestamp)`,
       `CREATE TABLE audit_heads (
         tenant_id TEXT NOT NULL,
         chain TEXT NOT NULL,

@@ -44,6 +44,9 @@ export async function openSqliteAdapter(options: SqliteAdapterOptions): Promise<
   try {
     if (options.filename !== ":memory:") await retryWhileBusy(() => raw.pragma("journal_mode = WAL"), busyTimeoutMs);
     raw.pragma("synchronous = NORMAL");
+    // Checkpoint the WAL every ~40 MB instead of every ~4 MB: same durability, and the copy back
+    // into the database file (which fsyncs) is amortised over ten times the commits.
+    raw.pragma("wal_autocheckpoint = 10000");
     raw.pragma("foreign_keys = ON");
     await runSqliteMigrations(raw, sqliteMigrations, busyTimeoutMs);
   } catch (error) {
@@ -51,6 +54,10 @@ export async function openSqliteAdapter(options: SqliteAdapterOptions): Promise<
     throw error;
   }
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
+  const insertAudit = raw.prepare(
+    `INSERT INTO audit_log (audit_id, tenant_id, chain, seq, timestamp, action, component_id, user_id, status, metadata, prev_hash, hash)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
   return {
     dialect: "sqlite",
     db,
@@ -69,6 +76,11 @@ export async function openSqliteAdapter(options: SqliteAdapterOptions): Promise<
           throw error;
         }
       }),
+    // Same connection as `write`'s transaction (Kysely's SQLite driver has exactly one), so the
+    // rows commit or roll back with it.
+    insertAuditRows: async (_trx, rows) => {
+      for (const r of rows) insertAudit.run(r.audit_id, r.tenant_id, r.chain, r.seq, r.timestamp, r.action, r.component_id, r.user_id, r.status, r.metadata, r.prev_hash, r.hash);
+    },
     destroy: () => db.destroy(),
   };
 }
