@@ -34,6 +34,7 @@ export {
   PolicyDeniedError,
   ConfigError,
   TimeoutError,
+  CancelledError,
   NonRetryableError,
   RetryAfterError,
   isSynergyMeshError,
