@@ -21,6 +21,7 @@ export const ERROR_REGISTRY = {
   RATE_LIMITED: { status: 429, retryable: true, description: "The tenant's per-second request rate is used up; retry after `retryAfterMs`." },
   CONCURRENT_LIMIT: { status: 429, retryable: true, description: "The tenant already runs its maximum of concurrent tasks." },
   TEMPLATE_ERROR: { status: 400, retryable: false, description: "A template names a value that does not exist." },
+  EXPRESSION_ERROR: { status: 400, retryable: false, description: "An expression (a `when`, decision or loop condition) does not compile or fails to evaluate." },
   TASK_FAILED: { status: 500, retryable: true, description: "A task failed; the error carries the task's own message." },
   NON_RETRYABLE: { status: 500, retryable: false, description: "A task failed in a way that retrying cannot fix." },
   RETRY_AFTER: { status: 503, retryable: true, description: "A task asks to be retried after `retryAfterMs`." },
