@@ -5,7 +5,7 @@ import { existsSync } from "node:fs";
 const entry = new URL("../dist/src/cli/main.js", import.meta.url);
 // main.js only exports; run it here.
 if (!existsSync(entry)) {
-  console.error("synergymesh: dist/ is missing; run `npm run build` first (or use `npx tsx src/cli/main.ts` in a checkout)");
+  console.error("synergymesh: dist/ is missing; run `npm run build` first (or use `npx tsx src/cli/run.ts` in a checkout)");
   process.exit(1);
 }
 const { main } = await import(entry.href);

@@ -113,7 +113,14 @@ export class Orchestrator {
   /** Opens the store (migrating it), creates the `default` tenant when missing, and returns a ready orchestrator. */
   static async open(options: OrchestratorOptions = {}): Promise<Orchestrator> {
     const resolved = resolveOptions(options);
-    const store = await openStore({ database: resolved.database, ...(resolved.schema ? { schema: resolved.schema } : {}), poolSize: resolved.poolSize, sealer: createAuditSealer(resolved.auditKey) });
+    let store: Store;
+    try {
+      store = await openStore({ database: resolved.database, ...(resolved.schema ? { schema: resolved.schema } : {}), poolSize: resolved.poolSize, sealer: createAuditSealer(resolved.auditKey) });
+    } catch (error) {
+      // A key file made for a database that could not be opened must not pass for the original later.
+      resolved.forgetCreatedKeyFile();
+      throw error;
+    }
     const orchestrator = new Orchestrator(resolved, store);
     try {
       if (resolved.keyFileCreated && (await store.listAuditHeads()).length > 0) {
@@ -177,7 +184,7 @@ export class Orchestrator {
    * resolves with the result once its audit record is committed.
    */
   executeWithRetry<T>(taskFunc: TaskFunction<T>, componentId: string, tenantId: string = DEFAULT_TENANT_ID, options?: ExecuteOptions): Promise<ExecutionResult<T>> {
-    this.#assertOpen();
+    if (this.#closed) return Promise.reject(new SynergyMeshError("STORE_UNAVAILABLE", "The orchestrator is closed"));
     const running = this.#runner.execute(taskFunc, componentId, tenantId, options);
     this.#running.add(running);
     const forget = () => this.#running.delete(running);
@@ -213,6 +220,7 @@ export class Orchestrator {
 
   /** Throws QuotaExceededError when the tenant's daily token budget cannot cover `estimatedTokens` more. */
   async checkTokenBudget(tenantId: string, estimatedTokens = 0): Promise<TokenUsage> {
+    if (!Number.isFinite(estimatedTokens) || estimatedTokens < 0) throw new ValidationError([{ path: "estimatedTokens", message: "must be a non-negative number" }]);
     const tenant = await this.#tenants.getActiveRow(tenantId);
     const usage = tokenUsage(await this.#store.getTokenUsage(tenantId, this.#today()), tenant.quota.maxTokensPerDay);
     if (usage.remaining !== null && (usage.remaining === 0 || usage.remaining < estimatedTokens)) {

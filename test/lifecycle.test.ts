@@ -19,7 +19,7 @@ test("tenants, statistics and the audit chain survive closing and reopening a SQ
     await first.executeWithRetry(async () => "x", "persist", tenant);
     await first.close();
     await assert.rejects(first.getTenant(tenant), { code: "STORE_UNAVAILABLE" });
-    assert.throws(() => first.executeWithRetry(async () => 1, "c"), { code: "STORE_UNAVAILABLE" });
+    await assert.rejects(first.executeWithRetry(async () => 1, "c"), { code: "STORE_UNAVAILABLE" });
 
     assert.equal(statSync(db.database).mode & 0o777, 0o600, "the database is private to its owner");
     assert.equal(statSync(`${db.database}.key`).mode & 0o777, 0o600, "and so is the key file");

@@ -18,6 +18,7 @@ import type { Logger } from "../telemetry/logger.js";
 import type { Metrics } from "../telemetry/metrics.js";
 import type { TenantRow } from "../store/store.js";
 import type { RetryPolicyRegistry } from "./retry-policy-registry.js";
+import { validateRetryPolicy } from "./retry-policy-registry.js";
 
 export type ExecutionStatus = "success" | "failed" | "timeout";
 
@@ -60,8 +61,9 @@ export interface ExecuteOptions {
   userId?: string;
 }
 
-const NO_RESOURCES: ResourceRequest = Object.freeze({ memoryMb: 0, cpuPercent: 0 });
+const NO_RESOURCES: Readonly<ResourceRequest> = Object.freeze({ memoryMb: 0, cpuPercent: 0 });
 const TIMED_OUT = Symbol("timed-out");
+const CANCELLED = Symbol("cancelled");
 
 export interface TaskRunnerParts {
   tenants: TenantService;
@@ -99,9 +101,8 @@ export class TaskRunner {
   }
 
   async execute<T>(fn: TaskFunction<T>, componentId: string, tenantId: string, options: ExecuteOptions = {}): Promise<ExecutionResult<T>> {
-    const request = validateCall(fn, componentId, options);
+    const { request, policy } = this.#validateCall(fn, componentId, options);
     const { tenants, guard, committer, clock, metrics } = this.#p;
-    const policy = this.#policyFor(componentId, options);
     const tenant = await tenants.getActiveRow(tenantId);
     const userId = options.userId ?? "system";
     let first: Reservation;
@@ -148,11 +149,24 @@ export class TaskRunner {
     return result;
   }
 
-  #policyFor(componentId: string, options: ExecuteOptions): RetryPolicy {
+  /** Every problem of the call at once (SPEC: bad input gets every problem with its path). */
+  #validateCall(fn: unknown, componentId: unknown, options: ExecuteOptions): { request: ResourceRequest; policy: RetryPolicy } {
+    const issues: ValidationIssue[] = [];
+    if (typeof fn !== "function") issues.push({ path: "taskFunc", message: "must be a function" });
+    if (typeof componentId !== "string" || componentId === "") issues.push({ path: "componentId", message: "must be a non-empty string" });
     const overrides: RetryPolicyInput = {};
     if (options.maxRetries !== undefined) overrides.maxRetries = options.maxRetries;
     if (options.timeout !== undefined) overrides.timeout = options.timeout;
-    return this.#p.policies.resolve(componentId, overrides);
+    issues.push(...validateRetryPolicy(overrides, "options"));
+    const request = { ...NO_RESOURCES };
+    for (const [key, value] of Object.entries(options.resources ?? {})) {
+      const path = `options.resources.${key}`;
+      if (key !== "memoryMb" && key !== "cpuPercent") issues.push({ path, message: "is not a resource; known: memoryMb, cpuPercent" });
+      else if (typeof value !== "number" || !Number.isFinite(value) || value < 0) issues.push({ path, message: `must be a non-negative number, got ${JSON.stringify(value)}` });
+      else request[key] = value;
+    }
+    if (issues.length) throw new ValidationError(issues);
+    return { request, policy: this.#p.policies.resolve(componentId as string, overrides) };
   }
 
   async #attempts<T>(fn: TaskFunction<T>, componentId: string, tenant: TenantRow, request: ResourceRequest, policy: RetryPolicy, outer: AbortSignal, first: Reservation): Promise<Outcome<T>> {
@@ -164,8 +178,11 @@ export class TaskRunner {
         reservation?.release();
         return { status: "failed", output: null, error: cancelledBy(outer), retries };
       }
-      reservation ??= await this.#reserveForRetry(tenant, request, outer);
-      if (!reservation) return { status: "failed", output: null, error: cancelledBy(outer), retries };
+      if (!reservation) {
+        const next = await this.#reserveForRetry(tenant, request, outer);
+        if ("error" in next) return { status: "failed", output: null, error: next.error, retries };
+        reservation = next.reservation;
+      }
       let outcome: { status: ExecutionStatus; output?: T; error?: unknown };
       try {
         outcome = await this.#attempt(fn, componentId, tenant.tenantId, policy, attempt, outer);
@@ -210,12 +227,19 @@ export class TaskRunner {
         componentId,
       };
       const run = Promise.resolve().then(() => fn(context));
-      if (policy.timeout <= 0) return { status: "success" as const, output: await run };
-      run.catch(() => {}); // a timed-out attempt may still fail later; nobody awaits it then
-      const timedOut = new Promise<typeof TIMED_OUT>((resolve) => {
-        timer = clock.setTimeout(() => resolve(TIMED_OUT), policy.timeout);
-      });
-      const raced = await Promise.race([run, timedOut]);
+      run.catch(() => {}); // an attempt given up on (timeout, cancel) may still fail later; nobody awaits it then
+      // A cancelled call does not wait for a task that ignores its signal.
+      const cancelled = new Promise<typeof CANCELLED>((resolve) => attemptSignal.onAbort(() => resolve(CANCELLED)));
+      const racers: Array<Promise<T | typeof TIMED_OUT | typeof CANCELLED>> = [run, cancelled];
+      if (policy.timeout > 0) {
+        racers.push(
+          new Promise<typeof TIMED_OUT>((resolve) => {
+            timer = clock.setTimeout(() => resolve(TIMED_OUT), policy.timeout);
+          }),
+        );
+      }
+      const raced = await Promise.race(racers);
+      if (raced === CANCELLED) return { status: "failed" as const, error: attemptSignal.reason };
       if (raced !== TIMED_OUT) return { status: "success" as const, output: raced };
       const error = new TimeoutError(`Attempt ${attempt + 1} of ${componentId}`, policy.timeout);
       attemptSignal.abort(error);
@@ -229,19 +253,23 @@ export class TaskRunner {
     }
   }
 
-  /** A retry waits, holding nothing, until the tenant has room again (or the call is cancelled). */
-  async #reserveForRetry(tenant: TenantRow, request: ResourceRequest, outer: AbortSignal): Promise<Reservation | undefined> {
+  /**
+   * A retry waits, holding nothing, until the tenant has room again. It ends the call instead when
+   * the call is cancelled or the tenant was suspended, deleted or purged meanwhile: the task has
+   * run before, so the call still reports a result (and commits its record) rather than throwing.
+   */
+  async #reserveForRetry(tenant: TenantRow, request: ResourceRequest, outer: AbortSignal): Promise<{ reservation: Reservation } | { error: unknown }> {
     for (;;) {
       try {
         const current = await this.#p.tenants.getActiveRow(tenant.tenantId);
-        return this.#p.guard.startTask(current, request);
+        return { reservation: this.#p.guard.startTask(current, request) };
       } catch (error) {
         const wait = (error as { retryAfterMs?: number }).retryAfterMs;
-        if (wait === undefined) throw error;
+        if (wait === undefined) return { error };
         try {
           await sleep(this.#p.clock, wait, outer);
         } catch {
-          return undefined;
+          return { error: cancelledBy(outer) };
         }
       }
     }
@@ -253,6 +281,17 @@ class LazyAbort {
   #controller: AbortController | undefined;
   #reason: unknown;
   #aborted = false;
+  #listeners: Array<() => void> = [];
+
+  get reason(): unknown {
+    return this.#reason;
+  }
+
+  /** Calls `listener` once on abort (at once if already aborted); cheaper than the signal's listeners. */
+  onAbort(listener: () => void): void {
+    if (this.#aborted) listener();
+    else this.#listeners.push(listener);
+  }
 
   get signal(): AbortSignal {
     if (!this.#controller) {
@@ -267,6 +306,7 @@ class LazyAbort {
     this.#aborted = true;
     this.#reason = reason;
     this.#controller?.abort(reason);
+    for (const listener of this.#listeners.splice(0)) listener();
   }
 }
 
@@ -276,14 +316,3 @@ function cancelledBy(signal: AbortSignal): CancelledError {
   return new CancelledError(reason === undefined ? "The call was cancelled" : errorMessage(reason), { cause: reason });
 }
 
-function validateCall(fn: unknown, componentId: unknown, options: ExecuteOptions): ResourceRequest {
-  const issues: ValidationIssue[] = [];
-  if (typeof fn !== "function") issues.push({ path: "taskFunc", message: "must be a function" });
-  if (typeof componentId !== "string" || componentId === "") issues.push({ path: "componentId", message: "must be a non-empty string" });
-  const request = { ...NO_RESOURCES, ...options.resources };
-  for (const [key, value] of Object.entries(request)) {
-    if (typeof value !== "number" || !Number.isFinite(value) || value < 0) issues.push({ path: `options.resources.${key}`, message: `must be a non-negative number, got ${JSON.stringify(value)}` });
-  }
-  if (issues.length) throw new ValidationError(issues);
-  return request;
-}

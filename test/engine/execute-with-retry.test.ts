@@ -254,7 +254,44 @@ describe("executeWithRetry", () => {
     await assert.rejects(t.orch.checkResourceQuota(tenant, "memory", { memoryMb: -1, cpuPercent: 0 }), { code: "VALIDATION_FAILED" });
   });
 
+  test("a cancelled call does not wait for a task that ignores its signal", async () => {
+    const controller = new AbortController();
+    let started = false;
+    const running = t.orch.executeWithRetry(() => {
+      started = true;
+      return new Promise(() => {}); // never settles, never looks at its signal
+    }, "deaf", undefined, { signal: controller.signal });
+    for (let turns = 0; !started; turns++) {
+      assert.ok(turns < 100);
+      await flushMicrotasks();
+    }
+    controller.abort(new Error("stop"));
+    const result = await running;
+    assert.equal(result.errorCode, "CANCELLED");
+    assert.equal(result.error, "stop");
+  });
+
+  test("a tenant suspended while a retry waits ends the call with a result and its record", async () => {
+    const tenant = await t.orch.createTenant("Suspended later", TenantTier.BASIC);
+    const running = t.orch.executeWithRetry(() => {
+      throw new Error("first try fails");
+    }, "suspend_mid_retry", tenant);
+    await t.clock.nextTimer();
+    await t.orch.suspendTenant(tenant);
+    await t.clock.advance(1000);
+    const result = await running;
+    assert.equal(result.status, "failed");
+    assert.equal(result.errorCode, "TENANT_INACTIVE");
+    assert.equal(result.retryCount, 1);
+    const [record] = await t.orch.getAuditLogs(tenant, { action: "execute_with_retry" });
+    assert.equal(record?.status, "failed");
+  });
+
   test("bad arguments get a validation error with the path", async () => {
+    await assert.rejects(t.orch.executeWithRetry(null as never, "", undefined, { maxRetries: -2, resources: { disk: 1 } as never }), (e: Error & { details?: { issues: Array<{ path: string }> } }) => {
+      assert.deepEqual(e.details?.issues.map((i) => i.path), ["taskFunc", "componentId", "options.maxRetries", "options.resources.disk"]);
+      return true;
+    });
     await assert.rejects(t.orch.executeWithRetry(async () => 1, ""), { code: "VALIDATION_FAILED" });
     assert.throws(() => t.orch.retryPolicies.set("x", { maxRetries: -1 }), (e: Error & { details?: { issues: Array<{ path: string }> } }) => {
       assert.equal(e.details?.issues[0]?.path, 'retryPolicies["x"].maxRetries');

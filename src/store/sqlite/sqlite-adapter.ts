@@ -1,6 +1,6 @@
 // Embedded SQLite through better-sqlite3: WAL with synchronous=NORMAL (SPEC D durability), a busy
 // timeout for a second process, and writes that take the lock up front (BEGIN IMMEDIATE).
-import { chmodSync } from "node:fs";
+import { chmodSync, existsSync } from "node:fs";
 import BetterSqlite3 from "better-sqlite3";
 import { Kysely, SqliteDialect, sql } from "kysely";
 import type { DialectAdapter } from "../dialect-adapter.js";
@@ -36,10 +36,11 @@ async function retryWhileBusy(action: () => unknown, timeoutMs: number): Promise
 
 export async function openSqliteAdapter(options: SqliteAdapterOptions): Promise<DialectAdapter> {
   const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+  const isNew = options.filename !== ":memory:" && !existsSync(options.filename);
   const raw = new BetterSqlite3(options.filename);
-  // The database holds tenants' data and audit trail: readable by its owner only (SQLite gives the
-  // -wal and -shm files the same mode).
-  if (options.filename !== ":memory:") chmodSync(options.filename, 0o600);
+  // A new database holds tenants' data and audit trail: readable by its owner only (SQLite gives
+  // the -wal and -shm files the same mode). An existing file keeps the mode its operator chose.
+  if (isNew) chmodSync(options.filename, 0o600);
   raw.pragma("busy_timeout = 0");
   try {
     if (options.filename !== ":memory:") await retryWhileBusy(() => raw.pragma("journal_mode = WAL"), busyTimeoutMs);
