@@ -6,7 +6,7 @@ import tseslint from "typescript-eslint";
 const ioModules = ["node:fs", "node:fs/promises", "node:net", "node:http", "node:child_process", "better-sqlite3", "pg", "kysely"];
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", "coverage/**"] },
+  { ignores: ["dist/**", "node_modules/**", "coverage/**", ".tmp/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -16,6 +16,17 @@ import type { ExecuteOptions, ExecutionResult, TaskFunction } from "./engine/exe
 import { TaskRunner } from "./engine/execute-with-retry.js";
 import { RetryPolicyRegistry } from "./engine/retry-policy-registry.js";
 import { openStore, redactUrl } from "./store/open-store.js";
+import type { ExecutionRow, ExecutionStatus, LogRow, WorkflowRow, WorkflowStatus } from "./store/engine-store.js";
+import { Engine } from "./engine/engine.js";
+import type { EngineEvents, EnginePlugin } from "./engine/engine-events.js";
+import type { ExecutionDetails, StartExecutionOptions } from "./engine/execution-service.js";
+import { ExecutionService } from "./engine/execution-service.js";
+import type { StepExecutor } from "./engine/step-executor.js";
+import { StepExecutorRegistry } from "./engine/step-executor.js";
+import type { RegisteredWorkflow, RegisterWorkflowOptions } from "./engine/workflow-service.js";
+import { WorkflowService } from "./engine/workflow-service.js";
+import { BUILTIN_EXECUTORS } from "./executors/builtin.js";
+import type { WorkflowDefinition } from "./workflow/model.js";
 import type { Store } from "./store/store.js";
 import { Metrics } from "./telemetry/metrics.js";
 import type { QuotaKind } from "./tenancy/quota-guard.js";
@@ -88,6 +99,10 @@ export class Orchestrator {
   #tenants: TenantService;
   #guard: QuotaGuard;
   #runner: TaskRunner;
+  #engine: Engine;
+  #executors = new StepExecutorRegistry();
+  #workflows: WorkflowService;
+  #executions: ExecutionService;
   #closed = false;
   #running = new Set<Promise<unknown>>();
 
@@ -108,6 +123,13 @@ export class Orchestrator {
       policies: this.retryPolicies,
       random: options.random,
     });
+    for (const executor of BUILTIN_EXECUTORS) this.#executors.register(executor);
+    this.#engine = new Engine(
+      { store: store.engine, clock: options.clock, logger: options.logger, random: options.random, executors: this.#executors, secrets: () => undefined },
+      { nodeId: options.nodeId, concurrency: options.concurrency, leaseMs: options.leaseMs, pollMs: options.pollMs, maxLostAttempts: options.maxLostAttempts },
+    );
+    this.#workflows = new WorkflowService(store.engine, options.clock, this.#executors);
+    this.#executions = new ExecutionService(store.engine, options.clock, this.#engine, this.#workflows);
   }
 
   /** Opens the store (migrating it), creates the `default` tenant when missing, and returns a ready orchestrator. */
@@ -130,6 +152,7 @@ export class Orchestrator {
         throw new ConfigError("keyFile", `${resolved.keyFile} was missing and the database already has signed audit chains; restore the key file from backup (or pass auditKey) and open again`);
       }
       await orchestrator.#tenants.ensureDefaultTenant();
+      if (resolved.startWorkers) await orchestrator.#engine.start();
     } catch (error) {
       await store.close();
       throw error;
@@ -232,6 +255,85 @@ export class Orchestrator {
     return usage;
   }
 
+  // --- workflows and executions -------------------------------------------------------------
+
+  /** Adds a step type (seed 001 `RegisterStepExecutor`); built-in types are registered the same way. */
+  registerStepExecutor(executor: StepExecutor, options?: { replace?: boolean }): void {
+    this.#executors.register(executor, options);
+  }
+
+  /** Lifecycle events (`execution.started`, `execution.finished`, `step.started`, `step.finished`), after commit. */
+  get events(): EngineEvents {
+    return this.#engine.events;
+  }
+
+  /** Seed 001 plugin hooks: onWorkflowStart, onStepStart, onStepComplete, onWorkflowComplete. */
+  use(plugin: EnginePlugin): void {
+    this.#engine.use(plugin);
+  }
+
+  /** Loads and validates a definition (YAML, JSON or an object) without storing it; throws every problem at once. */
+  validateWorkflow(source: string | object): WorkflowDefinition {
+    return this.#workflows.validate(source);
+  }
+
+  /** Stores a definition for the tenant: a new workflow, or a new version when it changed. */
+  async registerWorkflow(source: string | object, options: RegisterWorkflowOptions & { tenantId?: string } = {}): Promise<RegisteredWorkflow> {
+    const tenantId = options.tenantId ?? DEFAULT_TENANT_ID;
+    await this.#tenants.getActiveRow(tenantId);
+    return this.#workflows.register(tenantId, source, options);
+  }
+
+  getWorkflow(workflowId: string, tenantId: string = DEFAULT_TENANT_ID): Promise<WorkflowRow> {
+    return this.#workflows.get(tenantId, workflowId);
+  }
+
+  getWorkflowDefinition(workflowId: string, options: { tenantId?: string; version?: number } = {}) {
+    return this.#workflows.definition(options.tenantId ?? DEFAULT_TENANT_ID, workflowId, options.version);
+  }
+
+  listWorkflowVersions(workflowId: string, tenantId: string = DEFAULT_TENANT_ID) {
+    return this.#workflows.versions(tenantId, workflowId);
+  }
+
+  listWorkflows(tenantId: string = DEFAULT_TENANT_ID, filter?: { status?: WorkflowStatus; ownerId?: string; tag?: string }): Promise<WorkflowRow[]> {
+    return this.#workflows.list(tenantId, filter);
+  }
+
+  /** Changes a workflow's state: `active` (triggers fire), `paused`, `archived` (DELETE), or back to `draft`. */
+  setWorkflowStatus(workflowId: string, status: WorkflowStatus, tenantId: string = DEFAULT_TENANT_ID, userId?: string): Promise<WorkflowRow> {
+    return this.#workflows.setStatus(tenantId, workflowId, status, userId);
+  }
+
+  /** Starts an execution of the workflow's current (or a pinned) version; resolves once it is committed. */
+  async startExecution(workflowId: string, input: Record<string, unknown> = {}, options: StartExecutionOptions & { tenantId?: string } = {}): Promise<{ executionId: string; created: boolean }> {
+    this.#assertOpen();
+    const tenantId = options.tenantId ?? DEFAULT_TENANT_ID;
+    await this.#tenants.getActiveRow(tenantId);
+    return this.#executions.start(tenantId, workflowId, input, options);
+  }
+
+  getExecution(executionId: string, tenantId: string = DEFAULT_TENANT_ID): Promise<ExecutionDetails> {
+    return this.#executions.get(tenantId, executionId);
+  }
+
+  listExecutions(tenantId: string = DEFAULT_TENANT_ID, filter?: { workflowId?: string; status?: ExecutionStatus; limit?: number }): Promise<ExecutionRow[]> {
+    return this.#executions.list(tenantId, filter);
+  }
+
+  getExecutionLogs(executionId: string, options: { tenantId?: string; stepId?: string } = {}): Promise<LogRow[]> {
+    return this.#executions.logs(options.tenantId ?? DEFAULT_TENANT_ID, executionId, options.stepId !== undefined ? { stepId: options.stepId } : {});
+  }
+
+  cancelExecution(executionId: string, options: { tenantId?: string; userId?: string } = {}): Promise<ExecutionRow> {
+    return this.#executions.cancel(options.tenantId ?? DEFAULT_TENANT_ID, executionId, options.userId);
+  }
+
+  /** Resolves when the execution has ended, with its final state and steps. */
+  waitForExecution(executionId: string, options: { tenantId?: string; signal?: AbortSignal } = {}): Promise<ExecutionDetails> {
+    return this.#executions.wait(options.tenantId ?? DEFAULT_TENANT_ID, executionId, options.signal ? { signal: options.signal } : {});
+  }
+
   // --- metrics and health ------------------------------------------------------------------
 
   async getMetrics(): Promise<OrchestratorMetrics> {
@@ -316,6 +418,7 @@ export class Orchestrator {
     // Running calls end as cancelled (their attempts' signals abort) and still commit their records.
     this.#runner.shutdown(new CancelledError("The orchestrator is closing"));
     await Promise.allSettled([...this.#running]);
+    await this.#engine.stop();
     await this.#committer.drain();
     await this.#store.close();
   }

@@ -2,6 +2,7 @@
 // environment (the only place that does) and freezes the result.
 import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
+import { hostname } from "node:os";
 import type { Clock } from "../core/clock.js";
 import { systemClock } from "../core/clock.js";
 import { ConfigError } from "../core/errors.js";
@@ -43,6 +44,22 @@ export interface OrchestratorOptions {
   auditBatchSize?: number;
   /** Random source in [0, 1) for retry jitter (default Math.random). */
   random?: () => number;
+  /**
+   * This node's persistent id (default: the host name; environment `SYNERGYMESH_NODE_ID`). A node
+   * restarted with the same id reclaims its unfinished steps at once; others wait for the lease.
+   * Give each process sharing one database its own id.
+   */
+  nodeId?: string;
+  /** Workflow steps this node runs at once (default 10). */
+  concurrency?: number;
+  /** How long a claimed step is this node's before another may take it over (default 30 s); renewed while it runs. */
+  leaseMs?: number;
+  /** How often to look for work other nodes made ready (default 1000 ms). */
+  pollMs?: number;
+  /** Attempts of a step lost to crashes before it fails as `crashed` (default 3). */
+  maxLostAttempts?: number;
+  /** Start claiming workflow steps at open (default true); false for a node that only submits. */
+  startWorkers?: boolean;
 }
 
 export interface ResolvedOptions {
@@ -62,6 +79,12 @@ export interface ResolvedOptions {
   readonly tenantCacheTtlMs: number;
   readonly auditBatchSize: number;
   readonly random: () => number;
+  readonly nodeId: string;
+  readonly concurrency: number;
+  readonly leaseMs: number;
+  readonly pollMs: number;
+  readonly maxLostAttempts: number;
+  readonly startWorkers: boolean;
 }
 
 export const DEFAULT_DATABASE = "./synergymesh.db";
@@ -103,6 +126,12 @@ export function resolveOptions(options: OrchestratorOptions = {}, env: NodeJS.Pr
     tenantCacheTtlMs: nonNegative(options.tenantCacheTtlMs ?? 1000, "tenantCacheTtlMs"),
     auditBatchSize: positiveInt(options.auditBatchSize ?? 2000, "auditBatchSize"),
     random: options.random ?? Math.random,
+    nodeId: nonEmpty(options.nodeId ?? env.SYNERGYMESH_NODE_ID ?? hostname(), "nodeId"),
+    concurrency: positiveInt(options.concurrency ?? 10, "concurrency"),
+    leaseMs: positiveInt(options.leaseMs ?? 30_000, "leaseMs"),
+    pollMs: positiveInt(options.pollMs ?? 1000, "pollMs"),
+    maxLostAttempts: positiveInt(options.maxLostAttempts ?? 3, "maxLostAttempts"),
+    startWorkers: options.startWorkers ?? true,
   });
 }
 
@@ -110,6 +139,11 @@ export function parseKey(value: string | Buffer, path: string): Buffer {
   const key = Buffer.isBuffer(value) ? value : /^[0-9a-f]+$/i.test(value) && value.length % 2 === 0 ? Buffer.from(value, "hex") : Buffer.from(value, "base64");
   if (key.length < 32) throw new ConfigError(path, "must be at least 32 bytes (64 hex characters or 44 base64 characters)");
   return key;
+}
+
+function nonEmpty(value: string, path: string): string {
+  if (typeof value !== "string" || value.trim() === "" || value.length > 200) throw new ConfigError(path, "must be a non-empty string of at most 200 characters");
+  return value;
 }
 
 function positiveInt(value: number, path: string): number {

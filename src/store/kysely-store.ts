@@ -3,8 +3,11 @@ import type { Kysely } from "kysely";
 import { sql } from "kysely";
 import { SynergyMeshError } from "../core/errors.js";
 import type { ResourceQuota, TenantStatus, TenantTier } from "../tenancy/tiers.js";
+import { appendAudit, lockAuditHead, rowToAudit, rowToHead, saveAuditHead } from "./audit-append.js";
 import type { DialectAdapter } from "./dialect-adapter.js";
-import type { AuditLogTable, Database, TenantsTable } from "./schema.js";
+import type { EngineStore } from "./engine-store.js";
+import { KyselyEngineStore } from "./kysely-engine-store.js";
+import type { Database, TenantsTable } from "./schema.js";
 import type {
   AuditChain,
   AuditEntry,
@@ -22,10 +25,10 @@ import type {
   TokenUsageRow,
 } from "./store.js";
 
-export const GENESIS_HASH = "0".repeat(64);
 
 export class KyselyStore implements Store {
   readonly dialect: StoreDialect;
+  readonly engine: EngineStore;
   #adapter: DialectAdapter;
   #db: Kysely<Database>;
   #sealer: AuditSealer;
@@ -36,6 +39,7 @@ export class KyselyStore implements Store {
     this.#db = adapter.db;
     this.dialect = adapter.dialect;
     this.#sealer = sealer;
+    this.engine = new KyselyEngineStore(adapter, sealer);
   }
 
   async close(): Promise<void> {
@@ -299,51 +303,16 @@ export class KyselyStore implements Store {
     return this.#adapter.write(fn);
   }
 
-  /** Appends entries to their chains; must run inside a write transaction. */
-  async #appendAudit(trx: Kysely<Database>, entries: AuditEntry[]): Promise<void> {
-    if (entries.length === 0) return;
-    const groups = new Map<string, AuditEntry[]>();
-    for (const entry of entries) {
-      const key = `${entry.tenantId}\u0000${entry.chain}`;
-      const group = groups.get(key);
-      if (group) group.push(entry);
-      else groups.set(key, [entry]);
-    }
-    for (const group of groups.values()) {
-      const { tenantId, chain } = group[0] as AuditEntry;
-      const head = await this.#lockHead(trx, tenantId, chain);
-      const sealed = this.#sealer.seal(head, tenantId, chain, group);
-      await this.#adapter.insertAuditRows(trx, sealed.records.map(auditToRow));
-      await this.#saveHead(trx, sealed.head);
-    }
+  #appendAudit(trx: Kysely<Database>, entries: AuditEntry[]): Promise<void> {
+    return appendAudit(trx, this.#adapter, this.#sealer, entries);
   }
 
-  /** The chain's head, created as the genesis placeholder when missing, locked for this transaction. */
-  async #lockHead(trx: Kysely<Database>, tenantId: string, chain: AuditChain): Promise<AuditHeadRow> {
-    await trx
-      .insertInto("audit_heads")
-      .values({ tenant_id: tenantId, chain, seq: 0, hash: GENESIS_HASH, signature: "", anchor_seq: 0, anchor_hash: GENESIS_HASH, anchor_signature: "" })
-      .onConflict((oc) => oc.columns(["tenant_id", "chain"]).doNothing())
-      .execute();
-    let q = trx.selectFrom("audit_heads").selectAll().where("tenant_id", "=", tenantId).where("chain", "=", chain);
-    if (this.#adapter.lockRows) q = q.forUpdate();
-    return rowToHead(await q.executeTakeFirstOrThrow());
+  #lockHead(trx: Kysely<Database>, tenantId: string, chain: AuditChain): Promise<AuditHeadRow> {
+    return lockAuditHead(trx, this.#adapter, tenantId, chain);
   }
 
-  async #saveHead(trx: Kysely<Database>, head: AuditHeadRow): Promise<void> {
-    await trx
-      .updateTable("audit_heads")
-      .set({
-        seq: head.seq,
-        hash: head.hash,
-        signature: head.signature,
-        anchor_seq: head.anchorSeq,
-        anchor_hash: head.anchorHash,
-        anchor_signature: head.anchorSignature,
-      })
-      .where("tenant_id", "=", head.tenantId)
-      .where("chain", "=", head.chain)
-      .execute();
+  #saveHead(trx: Kysely<Database>, head: AuditHeadRow): Promise<void> {
+    return saveAuditHead(trx, head);
   }
 }
 
@@ -380,49 +349,5 @@ function rowToTenant(r: TenantsTable): TenantRow {
   };
 }
 
-function auditToRow(r: AuditRecordRow): AuditLogTable {
-  return {
-    audit_id: r.auditId,
-    tenant_id: r.tenantId,
-    chain: r.chain,
-    seq: r.seq,
-    timestamp: r.timestamp,
-    action: r.action,
-    component_id: r.componentId,
-    user_id: r.userId,
-    status: r.status,
-    metadata: r.metadataJson,
-    prev_hash: r.prevHash,
-    hash: r.hash,
-  };
-}
 
-function rowToAudit(r: AuditLogTable): AuditRecordRow {
-  return {
-    auditId: r.audit_id,
-    tenantId: r.tenant_id,
-    chain: r.chain as AuditChain,
-    seq: Number(r.seq),
-    timestamp: Number(r.timestamp),
-    action: r.action,
-    componentId: r.component_id,
-    userId: r.user_id,
-    status: r.status,
-    metadataJson: r.metadata,
-    prevHash: r.prev_hash,
-    hash: r.hash,
-  };
-}
 
-function rowToHead(r: Database["audit_heads"]): AuditHeadRow {
-  return {
-    tenantId: r.tenant_id,
-    chain: r.chain as AuditChain,
-    seq: Number(r.seq),
-    hash: r.hash,
-    signature: r.signature,
-    anchorSeq: Number(r.anchor_seq),
-    anchorHash: r.anchor_hash,
-    anchorSignature: r.anchor_signature,
-  };
-}

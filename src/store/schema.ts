@@ -56,7 +56,90 @@ export interface TokenUsageTable {
   output_tokens: number;
 }
 
+export interface WorkflowsTable {
+  tenant_id: string;
+  workflow_id: string;
+  name: string;
+  status: string;
+  current_version: number;
+  tags: string;
+  owner_id: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface WorkflowVersionsTable {
+  tenant_id: string;
+  workflow_id: string;
+  version: number;
+  definition: string;
+  hash: string;
+  created_at: number;
+}
+
+export interface ExecutionsTable {
+  execution_id: string;
+  tenant_id: string;
+  workflow_id: string;
+  version: number;
+  status: string;
+  input: string;
+  output: string | null;
+  error: string | null;
+  priority: number;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  deadline_at: number | null;
+  idempotency_key: string | null;
+}
+
+export interface StepExecutionsTable {
+  step_execution_id: string;
+  execution_id: string;
+  tenant_id: string;
+  step_id: string;
+  status: string;
+  attempts: number;
+  failures: number;
+  lost: number;
+  output: string | null;
+  error: string | null;
+  started_at: number | null;
+  finished_at: number | null;
+}
+
+export interface TasksTable {
+  task_id: string;
+  tenant_id: string;
+  execution_id: string;
+  step_id: string;
+  priority: number;
+  ready_at: number;
+  seq: number;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  fence: number;
+}
+
+export interface ExecutionLogsTable {
+  log_id: string;
+  execution_id: string;
+  tenant_id: string;
+  step_id: string | null;
+  level: string;
+  message: string;
+  data: string | null;
+  timestamp: number;
+}
+
 export interface Database {
+  workflows: WorkflowsTable;
+  workflow_versions: WorkflowVersionsTable;
+  executions: ExecutionsTable;
+  step_executions: StepExecutionsTable;
+  tasks: TasksTable;
+  execution_logs: ExecutionLogsTable;
   tenants: TenantsTable;
   audit_log: AuditLogTable;
   audit_heads: AuditHeadsTable;

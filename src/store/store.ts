@@ -2,6 +2,7 @@
 // codebase (kysely-store.ts). No connection or transaction ever leaves the store: every verb that
 // changes state also appends its audit records, in the same transaction (SPEC D "Audit timing").
 import type { ResourceQuota, TenantStatus, TenantTier } from "../tenancy/tiers.js";
+import type { EngineStore } from "./engine-store.js";
 
 export type StoreDialect = "sqlite" | "postgres";
 export type AuditChain = "standard" | "sensitive";
@@ -110,6 +111,8 @@ export interface RetentionCutoffs {
 
 export interface Store {
   readonly dialect: StoreDialect;
+  /** Workflows, executions and the task queue (engine-store.ts). */
+  readonly engine: EngineStore;
   close(): Promise<void>;
   /** Cheap liveness check for /health. */
   ping(): Promise<void>;

@@ -1,0 +1,339 @@
+// The durable engine of one node: claims ready tasks with leases, runs them, and commits their
+// outcomes in groups. A commit that makes new steps ready leases them to this node in the same
+// transaction (claim-on-commit), so a step's successor starts without a poll; other work is found
+// by claims on a timer (the next ready time, a retry's backoff) and a poll for other nodes' work.
+// Every state change is committed before it is acted on: a node killed at any moment loses only
+// leases, which expire (or which it reclaims at once when it restarts with the same node id).
+import type { Clock, TimerHandle } from "../core/clock.js";
+import { errorMessage } from "../core/errors.js";
+import type { ClaimedTask, Completion, EngineStore, ExecutionRow, LeaseOffer, StepRow } from "../store/engine-store.js";
+import type { Logger } from "../telemetry/logger.js";
+import type { WorkflowDefinition } from "../workflow/model.js";
+import type { EnginePlugin } from "./engine-events.js";
+import { EngineEvents } from "./engine-events.js";
+import type { RunnerParts } from "./step-runner.js";
+import { StepRunner } from "./step-runner.js";
+import type { StepOutcome } from "./workflow-plan.js";
+import { WorkflowPlan } from "./workflow-plan.js";
+
+export interface EngineOptions {
+  /** This node's persistent id: its leases are reclaimed at once when it restarts. */
+  nodeId: string;
+  /** Tasks this node runs at once (default 10). */
+  concurrency: number;
+  /** How long a claim is good for before another node may take the task (default 30 s). */
+  leaseMs: number;
+  /** How often to look for work that other nodes made ready (default 1 s). */
+  pollMs: number;
+  /** Attempts lost to crashes before a step fails as `crashed` (default 3). */
+  maxLostAttempts: number;
+}
+
+interface PendingCompletion extends Completion {
+  outcome: StepOutcome;
+  plan: WorkflowPlan;
+  tenantId: string;
+  /** Filled by the decision inside the commit: what the execution became. */
+  finished?: { status: ExecutionRow["status"]; error: string | null; workflowId: string };
+  stepStatus?: StepRow["status"];
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+export class Engine {
+  readonly events = new EngineEvents();
+  #store: EngineStore;
+  #clock: Clock;
+  #logger: Logger;
+  #options: EngineOptions;
+  #runner: StepRunner;
+  #random: () => number;
+  #plans = new Map<string, Promise<WorkflowPlan>>();
+  #plugins: EnginePlugin[] = [];
+  #inFlight = new Map<string, { task: ClaimedTask; controller: AbortController }>();
+  #running = false;
+  #looping = false;
+  #wakeAgain = false;
+  #timer: TimerHandle | undefined;
+  #timerAt = Infinity;
+  #pollTimer: NodeJS.Timeout | undefined;
+  #renewTimer: NodeJS.Timeout | undefined;
+  #pending: PendingCompletion[] = [];
+  #flushing: Promise<void> | undefined;
+  #flushScheduled = false;
+  #idle: Array<() => void> = [];
+
+  constructor(parts: { store: EngineStore; clock: Clock; logger: Logger; random: () => number } & Omit<RunnerParts, "clock" | "maxLostAttempts">, options: EngineOptions) {
+    this.#store = parts.store;
+    this.#clock = parts.clock;
+    this.#logger = parts.logger.child({ component: "engine", nodeId: options.nodeId });
+    this.#options = options;
+    this.#random = parts.random;
+    this.#runner = new StepRunner({ clock: parts.clock, executors: parts.executors, secrets: parts.secrets, maxLostAttempts: options.maxLostAttempts });
+  }
+
+  get nodeId(): string {
+    return this.#options.nodeId;
+  }
+
+  use(plugin: EnginePlugin): void {
+    this.#plugins.push(plugin);
+  }
+
+  /** Reclaims this node's own leases (a restart), then starts claiming. */
+  async start(): Promise<void> {
+    if (this.#running) return;
+    this.#running = true;
+    const released = await this.#store.releaseLeases(this.#options.nodeId);
+    if (released) this.#logger.info({ released }, "reclaiming this node's leases from before a restart");
+    // Real timers, not the injected clock: these only look for work; when work is due is decided
+    // by the clock (ready_at), and a fake clock in tests wakes the engine through #schedule.
+    this.#pollTimer = setInterval(() => this.wake(), this.#options.pollMs);
+    this.#pollTimer.unref();
+    this.#renewTimer = setInterval(() => void this.#renewLeases(), Math.max(50, Math.floor(this.#options.leaseMs / 3)));
+    this.#renewTimer.unref();
+    this.wake();
+  }
+
+  /** Stops claiming, cancels running steps (their leases are released), and commits what finished. */
+  async stop(): Promise<void> {
+    if (!this.#running) return;
+    this.#running = false;
+    clearInterval(this.#pollTimer);
+    clearInterval(this.#renewTimer);
+    if (this.#timer) this.#clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    for (const { controller } of this.#inFlight.values()) controller.abort(new Error("the node is shutting down"));
+    await this.whenIdle();
+    await this.#store.releaseLeases(this.#options.nodeId);
+  }
+
+  /** Resolves when no step runs on this node and no completion waits to commit. */
+  whenIdle(): Promise<void> {
+    if (this.#inFlight.size === 0 && this.#pending.length === 0 && !this.#flushing) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  /** The lease offer for a commit: new ready tasks go to this node while it has room. */
+  leaseOffer(): LeaseOffer | undefined {
+    if (!this.#running) return undefined;
+    const now = this.#clock.now();
+    const max = this.#options.concurrency - this.#inFlight.size;
+    return max > 0 ? { nodeId: this.#options.nodeId, now, leaseExpiresAt: now + this.#options.leaseMs, max } : undefined;
+  }
+
+  /** Hands tasks leased to this node by a commit (start, control, completion) to the runner. */
+  dispatch(tasks: ClaimedTask[]): void {
+    for (const task of tasks) void this.#run(task);
+  }
+
+  /** The plan of a workflow version, parsed once per process. */
+  plan(tenantId: string, workflowId: string, version: number): Promise<WorkflowPlan> {
+    const key = `${tenantId}\u0000${workflowId}\u0000${version}`;
+    let plan = this.#plans.get(key);
+    if (!plan) {
+      plan = this.#store.getWorkflowVersion(tenantId, workflowId, version).then((row) => {
+        if (!row) throw new Error(`workflow ${workflowId} version ${version} is missing`);
+        return new WorkflowPlan(JSON.parse(row.definition) as WorkflowDefinition);
+      });
+      plan.catch(() => this.#plans.delete(key));
+      this.#plans.set(key, plan);
+    }
+    return plan;
+  }
+
+  /** Aborts running attempts of an execution on this node (cancel). */
+  abortExecution(executionId: string, reason: unknown): void {
+    for (const { task, controller } of this.#inFlight.values()) if (task.executionId === executionId) controller.abort(reason);
+  }
+
+  emitStarted(execution: ExecutionRow): void {
+    const event = { tenantId: execution.tenantId, executionId: execution.executionId, workflowId: execution.workflowId, version: execution.version };
+    this.events.emit("execution.started", event);
+    for (const p of this.#plugins) this.#callPlugin(() => p.onWorkflowStart?.(event));
+  }
+
+  emitFinished(event: { tenantId: string; executionId: string; workflowId: string; status: ExecutionRow["status"]; error: string | null }): void {
+    this.events.emit("execution.finished", event);
+    for (const p of this.#plugins) this.#callPlugin(() => p.onWorkflowComplete?.(event));
+  }
+
+  /** Looks for claimable work now (called on poll, on timers, and when capacity frees up). */
+  wake(): void {
+    if (!this.#running) return;
+    if (this.#looping) {
+      this.#wakeAgain = true;
+      return;
+    }
+    void this.#claimLoop();
+  }
+
+  async #claimLoop(): Promise<void> {
+    this.#looping = true;
+    try {
+      do {
+        this.#wakeAgain = false;
+        const free = this.#options.concurrency - this.#inFlight.size;
+        if (free <= 0 || !this.#running) break;
+        const now = this.#clock.now();
+        const claimed = await this.#store.claimTasks(this.#options.nodeId, now, now + this.#options.leaseMs, free);
+        this.dispatch(claimed);
+        if (claimed.length === free) this.#wakeAgain = true;
+      } while (this.#wakeAgain && this.#running);
+      await this.#scheduleNextTimer();
+    } catch (error) {
+      this.#logger.error({ err: errorMessage(error) }, "claiming tasks failed; retrying on the next poll");
+    } finally {
+      this.#looping = false;
+    }
+  }
+
+  /** Sleeps on the injected clock until the earliest timed task (a backoff, a wait) is due. */
+  async #scheduleNextTimer(): Promise<void> {
+    const now = this.#clock.now();
+    const next = await this.#store.nextReadyAt(now);
+    if (next === undefined || next >= this.#timerAt) return;
+    if (this.#timer) this.#clock.clearTimeout(this.#timer);
+    this.#timerAt = next;
+    this.#timer = this.#clock.setTimeout(() => {
+      this.#timer = undefined;
+      this.#timerAt = Infinity;
+      this.wake();
+    }, next - now);
+  }
+
+  /** Called after a commit that queued timed tasks: re-arm the timer if one is due sooner. */
+  #armTimer(): void {
+    if (!this.#looping) void this.#scheduleNextTimer().catch(() => {});
+  }
+
+  async #run(task: ClaimedTask): Promise<void> {
+    const controller = new AbortController();
+    this.#inFlight.set(task.taskId, { task, controller });
+    let outcome: StepOutcome;
+    let plan: WorkflowPlan | undefined;
+    try {
+      const execution = await this.#store.getExecution(task.tenantId, task.executionId);
+      if (!execution) throw new Error(`execution ${task.executionId} is missing`);
+      plan = await this.plan(execution.tenantId, execution.workflowId, execution.version);
+      const steps = await this.#store.getSteps(task.tenantId, task.executionId);
+      const startEvent = { tenantId: task.tenantId, executionId: task.executionId, stepId: task.stepId, attempt: task.step.failures };
+      this.events.emit("step.started", startEvent);
+      for (const p of this.#plugins) this.#callPlugin(() => p.onStepStart?.(startEvent));
+      outcome = await this.#runner.run({ task, plan, execution, steps, signal: controller.signal, log: (stepId, level, message, data) => this.#stepLog(task, stepId, level, message, data) });
+    } catch (error) {
+      outcome = { kind: "failed", error: errorMessage(error), retryable: true };
+    }
+    if (!plan) {
+      // Without a plan no decision can be made; the lease runs out and the task is tried again.
+      this.#logger.error({ executionId: task.executionId, stepId: task.stepId }, "could not load the workflow plan for a task");
+      this.#inFlight.delete(task.taskId);
+      this.#checkIdle();
+      return;
+    }
+    try {
+      await this.#complete({ taskId: task.taskId, fence: task.fence, executionId: task.executionId, stepId: task.stepId, tenantId: task.tenantId, outcome, plan });
+    } catch (error) {
+      this.#logger.error({ err: errorMessage(error), executionId: task.executionId, stepId: task.stepId }, "committing a step outcome failed; the lease will expire and the step runs again");
+    } finally {
+      this.#inFlight.delete(task.taskId);
+      this.wake();
+      this.#checkIdle();
+    }
+  }
+
+  #stepLog(task: ClaimedTask, stepId: string, level: "debug" | "info" | "warn" | "error", message: string, data: unknown): void {
+    // Step logs ride with the step's completion commit; until then they are kept in memory.
+    const buffered = this.#logs.get(task.taskId) ?? [];
+    buffered.push({ stepId, level, message, ...(data !== undefined ? { data } : {}), timestamp: this.#clock.now() });
+    this.#logs.set(task.taskId, buffered);
+  }
+
+  #logs = new Map<string, Array<{ stepId: string; level: "debug" | "info" | "warn" | "error"; message: string; data?: unknown; timestamp: number }>>();
+
+  #complete(fields: Omit<PendingCompletion, "resolve" | "reject">): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ ...fields, resolve, reject });
+      if (!this.#flushScheduled && !this.#flushing) {
+        this.#flushScheduled = true;
+        setImmediate(() => {
+          this.#flushScheduled = false;
+          if (!this.#flushing) this.#flush();
+        });
+      }
+    });
+  }
+
+  /** One transaction for every completion that is waiting (group commit). */
+  #flush(): void {
+    const batch = this.#pending.splice(0);
+    if (batch.length === 0) return;
+    const now = this.#clock.now();
+    // Capacity frees as these tasks finish: offer their slots to the steps they make ready.
+    const offer = this.#running ? { nodeId: this.#options.nodeId, now, leaseExpiresAt: now + this.#options.leaseMs, max: this.#options.concurrency - this.#inFlight.size + batch.length } : undefined;
+    this.#flushing = this.#store
+      .completeTasks(this.#options.nodeId, batch, (snapshot, c) => {
+        const effects = c.plan.onOutcome(snapshot, c.stepId, c.outcome, now, this.#random);
+        const logs = this.#logs.get(c.taskId);
+        if (logs) effects.logs.unshift(...logs);
+        c.stepStatus = snapshot.steps.get(c.stepId)?.status;
+        const status = effects.execution?.status;
+        if (status && status !== "running" && status !== "pending" && status !== "paused") {
+          c.finished = { status, error: effects.execution?.error ?? null, workflowId: snapshot.execution.workflowId };
+        }
+        return effects;
+      }, offer)
+      .then(
+        ({ claimed, stale }) => {
+          for (const c of batch) this.#logs.delete(c.taskId);
+          for (const c of stale) this.#logger.warn({ executionId: c.executionId, stepId: c.stepId }, "a step finished after its lease was taken over; its outcome was discarded");
+          this.dispatch(claimed);
+          const staleIds = new Set(stale.map((c) => c.taskId));
+          for (const c of batch) {
+            if (!staleIds.has(c.taskId)) this.#afterCommit(c);
+            c.resolve();
+          }
+          this.#armTimer();
+        },
+        (error: unknown) => {
+          for (const c of batch) c.reject(error);
+        },
+      )
+      .finally(() => {
+        this.#flushing = undefined;
+        if (this.#pending.length) this.#flush();
+        else this.#checkIdle();
+      });
+  }
+
+  #afterCommit(c: PendingCompletion): void {
+    if (c.stepStatus && c.stepStatus !== "running") {
+      const event = { tenantId: c.tenantId, executionId: c.executionId, stepId: c.stepId, status: c.stepStatus, error: c.outcome.kind === "failed" ? c.outcome.error : null };
+      this.events.emit("step.finished", event);
+      for (const p of this.#plugins) this.#callPlugin(() => p.onStepComplete?.(event));
+    }
+    if (c.finished) this.emitFinished({ tenantId: c.tenantId, executionId: c.executionId, ...c.finished });
+  }
+
+  async #renewLeases(): Promise<void> {
+    if (this.#inFlight.size === 0) return;
+    const tasks = [...this.#inFlight.values()].map(({ task }) => task);
+    try {
+      await this.#store.extendLeases(this.#options.nodeId, tasks, this.#clock.now() + this.#options.leaseMs);
+    } catch (error) {
+      this.#logger.warn({ err: errorMessage(error) }, "renewing leases failed");
+    }
+  }
+
+  #callPlugin(call: () => void | Promise<void> | undefined): void {
+    try {
+      void Promise.resolve(call()).catch((error: unknown) => this.#logger.warn({ err: errorMessage(error) }, "a plugin hook failed"));
+    } catch (error) {
+      this.#logger.warn({ err: errorMessage(error) }, "a plugin hook failed");
+    }
+  }
+
+  #checkIdle(): void {
+    if (this.#inFlight.size === 0 && this.#pending.length === 0 && !this.#flushing) for (const resolve of this.#idle.splice(0)) resolve();
+  }
+}

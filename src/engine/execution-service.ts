@@ -1,0 +1,158 @@
+// Executions of a tenant: start (one transaction: execution, step rows, first tasks leased to this
+// node), read with steps and logs, cancel, and wait for the end. Another tenant's execution answers
+// exactly like a missing one.
+import { makeAuditEntry } from "../audit/audit-log.js";
+import type { Clock } from "../core/clock.js";
+import { ConflictError, NotFoundError, ValidationError } from "../core/errors.js";
+import { newId } from "../core/ids.js";
+import type { EngineStore, ExecutionRow, ExecutionStatus, LogRow, StepRow } from "../store/engine-store.js";
+import type { Engine } from "./engine.js";
+import type { WorkflowService } from "./workflow-service.js";
+
+export interface StartExecutionOptions {
+  /** 1-10, 10 highest (default: the workflow's priority). */
+  priority?: number;
+  /** Run this version instead of the current one. */
+  version?: number;
+  /** The same key for the same tenant gives the same execution (no second start). */
+  idempotencyKey?: string;
+  userId?: string;
+}
+
+export interface ExecutionDetails extends ExecutionRow {
+  steps: StepRow[];
+}
+
+const FINAL: ReadonlySet<ExecutionStatus> = new Set(["completed", "failed", "cancelled", "timed_out"]);
+
+export class ExecutionService {
+  #store: EngineStore;
+  #clock: Clock;
+  #engine: Engine;
+  #workflows: WorkflowService;
+
+  constructor(store: EngineStore, clock: Clock, engine: Engine, workflows: WorkflowService) {
+    this.#store = store;
+    this.#clock = clock;
+    this.#engine = engine;
+    this.#workflows = workflows;
+  }
+
+  async start(tenantId: string, workflowId: string, input: unknown = {}, options: StartExecutionOptions = {}): Promise<{ executionId: string; created: boolean }> {
+    if (input === null || typeof input !== "object" || Array.isArray(input)) throw new ValidationError([{ path: "input", message: "must be an object" }]);
+    if (options.priority !== undefined && !(Number.isInteger(options.priority) && options.priority >= 1 && options.priority <= 10)) {
+      throw new ValidationError([{ path: "priority", message: "must be an integer from 1 to 10" }]);
+    }
+    const workflow = await this.#workflows.get(tenantId, workflowId);
+    if (workflow.status !== "draft" && workflow.status !== "active") throw new ConflictError(`Workflow ${workflowId} is ${workflow.status}; only draft and active workflows can be started`, { workflowId, status: workflow.status });
+    const version = options.version ?? workflow.currentVersion;
+    const plan = await this.#engine.plan(tenantId, workflowId, version).catch(() => {
+      throw new NotFoundError("workflow version", `${workflowId}@${version}`);
+    });
+    const now = this.#clock.now();
+    const executionId = newId();
+    const priority = options.priority ?? plan.definition.priority;
+    const execution: ExecutionRow = {
+      executionId,
+      tenantId,
+      workflowId,
+      version,
+      status: "pending",
+      input,
+      output: null,
+      error: null,
+      priority,
+      createdAt: now,
+      startedAt: null,
+      finishedAt: null,
+      deadlineAt: plan.definition.timeoutMs !== undefined ? now + plan.definition.timeoutMs : null,
+      idempotencyKey: options.idempotencyKey ?? null,
+    };
+    const steps: StepRow[] = plan.definition.steps.map((s) => ({
+      stepExecutionId: newId(),
+      executionId,
+      tenantId,
+      stepId: s.id,
+      status: "pending",
+      attempts: 0,
+      failures: 0,
+      lost: 0,
+      output: null,
+      error: null,
+      startedAt: null,
+      finishedAt: null,
+    }));
+    const audit = [makeAuditEntry(this.#clock, { tenantId, action: "start_execution", status: "success", componentId: workflowId, userId: options.userId ?? "system", metadata: { execution_id: executionId, version, priority } })];
+    const result = await this.#store.createExecution(
+      { execution, steps, tasks: plan.initialTasks(now, priority), logs: [{ stepId: null, level: "info", message: `execution started (workflow ${workflowId} version ${version})`, timestamp: now }], audit },
+      this.#engine.leaseOffer(),
+    );
+    if (result.created) {
+      this.#engine.emitStarted(execution);
+      this.#engine.dispatch(result.claimed);
+      if (result.claimed.length < plan.entrySteps.length) this.#engine.wake();
+    }
+    return { executionId: result.executionId, created: result.created };
+  }
+
+  async get(tenantId: string, executionId: string): Promise<ExecutionDetails> {
+    const execution = await this.#store.getExecution(tenantId, executionId);
+    if (!execution) throw new NotFoundError("execution", executionId);
+    return { ...execution, steps: await this.#store.getSteps(tenantId, executionId) };
+  }
+
+  list(tenantId: string, filter: { workflowId?: string; status?: ExecutionStatus; limit?: number } = {}) {
+    return this.#store.listExecutions({ tenantId, ...filter });
+  }
+
+  async logs(tenantId: string, executionId: string, options: { stepId?: string } = {}): Promise<LogRow[]> {
+    await this.get(tenantId, executionId);
+    return this.#store.getLogs(tenantId, executionId, options);
+  }
+
+  /** Ends the execution as cancelled: queued steps are dropped and running ones aborted. */
+  async cancel(tenantId: string, executionId: string, userId = "system"): Promise<ExecutionRow> {
+    const current = await this.get(tenantId, executionId);
+    if (FINAL.has(current.status)) throw new ConflictError(`Execution ${executionId} is already ${current.status}`, { executionId, status: current.status });
+    const plan = await this.#engine.plan(tenantId, current.workflowId, current.version);
+    const now = this.#clock.now();
+    let ended = false;
+    await this.#store.updateExecution(tenantId, executionId, (snapshot) => {
+      if (FINAL.has(snapshot.execution.status)) return undefined;
+      ended = true;
+      const effects = plan.endExecution(snapshot, "cancelled", now, "cancelled by user");
+      effects.audit = [makeAuditEntry(this.#clock, { tenantId, action: "cancel_execution", status: "success", componentId: current.workflowId, userId, metadata: { execution_id: executionId } })];
+      return effects;
+    });
+    if (ended) {
+      this.#engine.abortExecution(executionId, new Error("the execution was cancelled"));
+      this.#engine.emitFinished({ tenantId, executionId, workflowId: current.workflowId, status: "cancelled", error: "cancelled by user" });
+    }
+    return (await this.get(tenantId, executionId)) as ExecutionRow;
+  }
+
+  /** Resolves with the execution once it has ended (completed, failed, cancelled or timed out). */
+  async wait(tenantId: string, executionId: string, options: { signal?: AbortSignal } = {}): Promise<ExecutionDetails> {
+    const finished = new Promise<void>((resolve, reject) => {
+      const onFinish = (event: { executionId: string }) => {
+        if (event.executionId !== executionId) return;
+        this.#engine.events.off("execution.finished", onFinish);
+        resolve();
+      };
+      this.#engine.events.on("execution.finished", onFinish);
+      options.signal?.addEventListener("abort", () => {
+        this.#engine.events.off("execution.finished", onFinish);
+        reject(options.signal?.reason);
+      }, { once: true });
+      // Subscribed first, then read: an execution that ended in between is seen by the read.
+      this.get(tenantId, executionId).then((e) => {
+        if (FINAL.has(e.status)) {
+          this.#engine.events.off("execution.finished", onFinish);
+          resolve();
+        }
+      }, reject);
+    });
+    await finished;
+    return this.get(tenantId, executionId);
+  }
+}

@@ -1,0 +1,499 @@
+// The EngineStore contract on Kysely for both dialects. Every verb is one transaction; decisions
+// come in as pure functions and are applied to the rows they were made from. PostgreSQL locks the
+// execution row (FOR UPDATE) so completions of parallel steps on several nodes apply one at a time;
+// SQLite's single writer gives the same order.
+import type { Kysely } from "kysely";
+import { sql } from "kysely";
+import { newId } from "../core/ids.js";
+import { appendAudit } from "./audit-append.js";
+import type { DialectAdapter } from "./dialect-adapter.js";
+import type {
+  ClaimedTask,
+  Completion,
+  Decide,
+  Effects,
+  EngineStore,
+  ExecutionFilter,
+  ExecutionRow,
+  ExecutionSnapshot,
+  ExecutionStatus,
+  LeaseOffer,
+  LogInput,
+  LogRow,
+  NewExecution,
+  StepRow,
+  StepStatus,
+  WorkflowRow,
+  WorkflowStatus,
+  WorkflowVersionRow,
+} from "./engine-store.js";
+import type { Database, ExecutionsTable, StepExecutionsTable, TasksTable, WorkflowsTable } from "./schema.js";
+import type { AuditEntry, AuditSealer } from "./store.js";
+
+export class KyselyEngineStore implements EngineStore {
+  #adapter: DialectAdapter;
+  #db: Kysely<Database>;
+  #sealer: AuditSealer;
+  #seq = 0;
+
+  constructor(adapter: DialectAdapter, sealer: AuditSealer) {
+    this.#adapter = adapter;
+    this.#db = adapter.db;
+    this.#sealer = sealer;
+  }
+
+  // --- workflows ---------------------------------------------------------------------------
+
+  async saveWorkflow(input: { tenantId: string; workflowId: string; name: string; definition: string; hash: string; status?: WorkflowStatus; tags?: string[]; ownerId?: string | null; now: number; audit: AuditEntry[] }) {
+    return this.#adapter.write(async (trx) => {
+      let q = trx.selectFrom("workflows").selectAll().where("tenant_id", "=", input.tenantId).where("workflow_id", "=", input.workflowId);
+      if (this.#adapter.lockRows) q = q.forUpdate();
+      const existing = await q.executeTakeFirst();
+      if (existing) {
+        const current = await trx
+          .selectFrom("workflow_versions")
+          .select("hash")
+          .where("tenant_id", "=", input.tenantId)
+          .where("workflow_id", "=", input.workflowId)
+          .where("version", "=", existing.current_version)
+          .executeTakeFirstOrThrow();
+        const changed = current.hash !== input.hash;
+        const version = changed ? Number(existing.current_version) + 1 : Number(existing.current_version);
+        if (changed) {
+          await trx.insertInto("workflow_versions").values({ tenant_id: input.tenantId, workflow_id: input.workflowId, version, definition: input.definition, hash: input.hash, created_at: input.now }).execute();
+        }
+        const patch: Partial<WorkflowsTable> = { name: input.name, current_version: version, updated_at: input.now };
+        if (input.status) patch.status = input.status;
+        if (input.tags) patch.tags = JSON.stringify(input.tags);
+        if (input.ownerId !== undefined) patch.owner_id = input.ownerId;
+        await trx.updateTable("workflows").set(patch).where("tenant_id", "=", input.tenantId).where("workflow_id", "=", input.workflowId).execute();
+        if (changed) await appendAudit(trx, this.#adapter, this.#sealer, input.audit);
+        const row = await trx.selectFrom("workflows").selectAll().where("tenant_id", "=", input.tenantId).where("workflow_id", "=", input.workflowId).executeTakeFirstOrThrow();
+        return { workflow: toWorkflow(row), version, created: false, changed };
+      }
+      const row: WorkflowsTable = {
+        tenant_id: input.tenantId,
+        workflow_id: input.workflowId,
+        name: input.name,
+        status: input.status ?? "draft",
+        current_version: 1,
+        tags: JSON.stringify(input.tags ?? []),
+        owner_id: input.ownerId ?? null,
+        created_at: input.now,
+        updated_at: input.now,
+      };
+      await trx.insertInto("workflows").values(row).execute();
+      await trx.insertInto("workflow_versions").values({ tenant_id: input.tenantId, workflow_id: input.workflowId, version: 1, definition: input.definition, hash: input.hash, created_at: input.now }).execute();
+      await appendAudit(trx, this.#adapter, this.#sealer, input.audit);
+      return { workflow: toWorkflow(row), version: 1, created: true, changed: true };
+    });
+  }
+
+  async getWorkflow(tenantId: string, workflowId: string): Promise<WorkflowRow | undefined> {
+    const row = await this.#db.selectFrom("workflows").selectAll().where("tenant_id", "=", tenantId).where("workflow_id", "=", workflowId).executeTakeFirst();
+    return row ? toWorkflow(row) : undefined;
+  }
+
+  async getWorkflowVersion(tenantId: string, workflowId: string, version: number): Promise<WorkflowVersionRow | undefined> {
+    const row = await this.#db.selectFrom("workflow_versions").selectAll().where("tenant_id", "=", tenantId).where("workflow_id", "=", workflowId).where("version", "=", version).executeTakeFirst();
+    return row ? { tenantId: row.tenant_id, workflowId: row.workflow_id, version: Number(row.version), definition: row.definition, hash: row.hash, createdAt: Number(row.created_at) } : undefined;
+  }
+
+  async listWorkflowVersions(tenantId: string, workflowId: string) {
+    const rows = await this.#db
+      .selectFrom("workflow_versions")
+      .select(["tenant_id", "workflow_id", "version", "hash", "created_at"])
+      .where("tenant_id", "=", tenantId)
+      .where("workflow_id", "=", workflowId)
+      .orderBy("version")
+      .execute();
+    return rows.map((r) => ({ tenantId: r.tenant_id, workflowId: r.workflow_id, version: Number(r.version), hash: r.hash, createdAt: Number(r.created_at) }));
+  }
+
+  async listWorkflows(tenantId: string, filter: { status?: WorkflowStatus; ownerId?: string; tag?: string } = {}): Promise<WorkflowRow[]> {
+    let q = this.#db.selectFrom("workflows").selectAll().where("tenant_id", "=", tenantId).orderBy("created_at").orderBy("workflow_id");
+    if (filter.status) q = q.where("status", "=", filter.status);
+    if (filter.ownerId) q = q.where("owner_id", "=", filter.ownerId);
+    const rows = (await q.execute()).map(toWorkflow);
+    return filter.tag === undefined ? rows : rows.filter((w) => w.tags.includes(filter.tag as string));
+  }
+
+  async setWorkflowStatus(tenantId: string, workflowId: string, status: WorkflowStatus, now: number, audit: AuditEntry[]): Promise<WorkflowRow | undefined> {
+    return this.#adapter.write(async (trx) => {
+      const result = await trx.updateTable("workflows").set({ status, updated_at: now }).where("tenant_id", "=", tenantId).where("workflow_id", "=", workflowId).executeTakeFirst();
+      if (Number(result.numUpdatedRows) === 0) return undefined;
+      await appendAudit(trx, this.#adapter, this.#sealer, audit);
+      return toWorkflow(await trx.selectFrom("workflows").selectAll().where("tenant_id", "=", tenantId).where("workflow_id", "=", workflowId).executeTakeFirstOrThrow());
+    });
+  }
+
+  // --- executions --------------------------------------------------------------------------
+
+  async createExecution(input: NewExecution, offer?: LeaseOffer): Promise<{ created: boolean; executionId: string; claimed: ClaimedTask[] }> {
+    return this.#adapter.write(async (trx) => {
+      const e = input.execution;
+      if (e.idempotencyKey !== null) {
+        const existing = await trx.selectFrom("executions").select("execution_id").where("tenant_id", "=", e.tenantId).where("idempotency_key", "=", e.idempotencyKey).executeTakeFirst();
+        if (existing) return { created: false, executionId: existing.execution_id, claimed: [] };
+      }
+      await trx.insertInto("executions").values(executionToRow(e)).execute();
+      for (let i = 0; i < input.steps.length; i += 500) await trx.insertInto("step_executions").values(input.steps.slice(i, i + 500).map(stepToRow)).execute();
+      const snapshot: ExecutionSnapshot = { execution: e, steps: new Map(input.steps.map((s) => [s.stepId, s])), queued: new Set() };
+      const claimed: ClaimedTask[] = [];
+      await this.#apply(trx, snapshot, { steps: [], newTasks: input.tasks, logs: input.logs, audit: input.audit }, offer, claimed);
+      return { created: true, executionId: e.executionId, claimed };
+    });
+  }
+
+  async getExecution(tenantId: string, executionId: string): Promise<ExecutionRow | undefined> {
+    const row = await this.#db.selectFrom("executions").selectAll().where("tenant_id", "=", tenantId).where("execution_id", "=", executionId).executeTakeFirst();
+    return row ? toExecution(row) : undefined;
+  }
+
+  async listExecutions(filter: ExecutionFilter): Promise<ExecutionRow[]> {
+    let q = this.#db.selectFrom("executions").selectAll().where("tenant_id", "=", filter.tenantId);
+    if (filter.workflowId) q = q.where("workflow_id", "=", filter.workflowId);
+    if (filter.status) q = q.where("status", "=", filter.status);
+    if (filter.before) {
+      const { createdAt, executionId } = filter.before;
+      q = q.where((eb) => eb.or([eb("created_at", "<", createdAt), eb.and([eb("created_at", "=", createdAt), eb("execution_id", "<", executionId)])]));
+    }
+    const rows = await q.orderBy("created_at", "desc").orderBy("execution_id", "desc").limit(filter.limit ?? 100).execute();
+    return rows.map(toExecution);
+  }
+
+  async getSteps(tenantId: string, executionId: string): Promise<StepRow[]> {
+    const rows = await this.#db.selectFrom("step_executions").selectAll().where("tenant_id", "=", tenantId).where("execution_id", "=", executionId).execute();
+    return rows.map(toStep);
+  }
+
+  async getLogs(tenantId: string, executionId: string, options: { stepId?: string; limit?: number } = {}): Promise<LogRow[]> {
+    let q = this.#db.selectFrom("execution_logs").selectAll().where("tenant_id", "=", tenantId).where("execution_id", "=", executionId);
+    if (options.stepId !== undefined) q = q.where("step_id", "=", options.stepId);
+    const rows = await q.orderBy("timestamp").orderBy("log_id").limit(options.limit ?? 10_000).execute();
+    return rows.map((r) => ({
+      logId: r.log_id,
+      executionId: r.execution_id,
+      tenantId: r.tenant_id,
+      stepId: r.step_id,
+      level: r.level as LogInput["level"],
+      message: r.message,
+      ...(r.data !== null ? { data: JSON.parse(r.data) as unknown } : {}),
+      timestamp: Number(r.timestamp),
+    }));
+  }
+
+  // --- tasks -------------------------------------------------------------------------------
+
+  async claimTasks(nodeId: string, now: number, leaseExpiresAt: number, limit: number): Promise<ClaimedTask[]> {
+    if (limit <= 0) return [];
+    return this.#adapter.write(async (trx) => {
+      // Round-robin across tenants in each batch: every tenant's best task comes before any
+      // tenant's second. The scheduling issue adds weights on top of this ranking.
+      const rows =
+        this.#adapter.dialect === "postgres"
+          ? await sql<TasksTable>`
+            WITH candidates AS (
+              SELECT task_id, tenant_id, priority, ready_at, seq FROM tasks
+              WHERE ready_at <= ${now} AND (lease_owner IS NULL OR lease_expires_at <= ${now})
+              ORDER BY priority DESC, ready_at, seq LIMIT ${limit * 4}
+              FOR UPDATE SKIP LOCKED
+            ), picked AS (
+              SELECT task_id FROM (
+                SELECT task_id, priority, ready_at, seq, ROW_NUMBER() OVER (PARTITION BY tenant_id ORDER BY priority DESC, ready_at, seq) AS rn FROM candidates
+              ) ranked ORDER BY rn, priority DESC, ready_at, seq LIMIT ${limit}
+            )
+            UPDATE tasks t SET lease_owner = ${nodeId}, lease_expires_at = ${leaseExpiresAt}, fence = t.fence + 1
+            FROM picked WHERE t.task_id = picked.task_id
+            RETURNING t.*`.execute(trx)
+          : await sql<TasksTable>`
+            UPDATE tasks SET lease_owner = ${nodeId}, lease_expires_at = ${leaseExpiresAt}, fence = fence + 1
+            WHERE task_id IN (
+              SELECT task_id FROM (
+                SELECT task_id, priority, ready_at, seq, ROW_NUMBER() OVER (PARTITION BY tenant_id ORDER BY priority DESC, ready_at, seq) AS rn
+                FROM tasks WHERE ready_at <= ${now} AND (lease_owner IS NULL OR lease_expires_at <= ${now})
+              ) ORDER BY rn, priority DESC, ready_at, seq LIMIT ${limit}
+            )
+            RETURNING *`.execute(trx);
+      const claimed: ClaimedTask[] = [];
+      for (const row of rows.rows) claimed.push(await this.#markRunning(trx, row, now));
+      return claimed;
+    });
+  }
+
+  async completeTasks<C extends Completion>(nodeId: string, completions: C[], decide: Decide<C>, offer?: LeaseOffer): Promise<{ applied: C[]; stale: C[]; claimed: ClaimedTask[] }> {
+    // Lock executions in one order on every node, so two nodes' batches never deadlock.
+    const ordered = [...completions].sort((a, b) => (a.executionId < b.executionId ? -1 : a.executionId > b.executionId ? 1 : 0));
+    return this.#adapter.write(async (trx) => {
+      const applied: C[] = [];
+      const stale: C[] = [];
+      const claimed: ClaimedTask[] = [];
+      const snapshots = new Map<string, ExecutionSnapshot | undefined>();
+      for (const completion of ordered) {
+        const deleted = await trx.deleteFrom("tasks").where("task_id", "=", completion.taskId).where("fence", "=", completion.fence).where("lease_owner", "=", nodeId).executeTakeFirst();
+        if (Number(deleted.numDeletedRows) === 0) {
+          stale.push(completion);
+          continue;
+        }
+        let snapshot = snapshots.get(completion.executionId);
+        if (!snapshots.has(completion.executionId)) {
+          snapshot = await this.#loadSnapshot(trx, completion.executionId);
+          snapshots.set(completion.executionId, snapshot);
+        }
+        if (!snapshot) {
+          stale.push(completion);
+          continue;
+        }
+        snapshot.queued.delete(completion.stepId);
+        await this.#apply(trx, snapshot, decide(snapshot, completion), offer, claimed);
+        applied.push(completion);
+      }
+      return { applied, stale, claimed };
+    });
+  }
+
+  async updateExecution(tenantId: string, executionId: string, decide: (snapshot: ExecutionSnapshot) => Effects | undefined, offer?: LeaseOffer): Promise<{ found: boolean; claimed: ClaimedTask[] }> {
+    return this.#adapter.write(async (trx) => {
+      const snapshot = await this.#loadSnapshot(trx, executionId);
+      if (!snapshot || snapshot.execution.tenantId !== tenantId) return { found: false, claimed: [] };
+      const effects = decide(snapshot);
+      const claimed: ClaimedTask[] = [];
+      if (effects) await this.#apply(trx, snapshot, effects, offer, claimed);
+      return { found: true, claimed };
+    });
+  }
+
+  async extendLeases(nodeId: string, tasks: Array<{ taskId: string; fence: number }>, leaseExpiresAt: number): Promise<void> {
+    if (tasks.length === 0) return;
+    await this.#adapter.write(async (trx) => {
+      for (const task of tasks) {
+        await trx.updateTable("tasks").set({ lease_expires_at: leaseExpiresAt }).where("task_id", "=", task.taskId).where("fence", "=", task.fence).where("lease_owner", "=", nodeId).execute();
+      }
+    });
+  }
+
+  async releaseLeases(nodeId: string): Promise<number> {
+    return this.#adapter.write(async (trx) => {
+      const result = await trx.updateTable("tasks").set({ lease_expires_at: 0 }).where("lease_owner", "=", nodeId).executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    });
+  }
+
+  async nextReadyAt(now: number): Promise<number | undefined> {
+    const row = await this.#db
+      .selectFrom("tasks")
+      .select((eb) => eb.fn.min("ready_at").as("next"))
+      .where("ready_at", ">", now)
+      .where("lease_owner", "is", null)
+      .executeTakeFirst();
+    return row?.next === null || row?.next === undefined ? undefined : Number(row.next);
+  }
+
+  // --- internals ---------------------------------------------------------------------------
+
+  async #loadSnapshot(trx: Kysely<Database>, executionId: string): Promise<ExecutionSnapshot | undefined> {
+    let q = trx.selectFrom("executions").selectAll().where("execution_id", "=", executionId);
+    if (this.#adapter.lockRows) q = q.forUpdate();
+    const row = await q.executeTakeFirst();
+    if (!row) return undefined;
+    const steps = await trx.selectFrom("step_executions").selectAll().where("execution_id", "=", executionId).execute();
+    const tasks = await trx.selectFrom("tasks").select("step_id").where("execution_id", "=", executionId).execute();
+    return { execution: toExecution(row), steps: new Map(steps.map((s) => [s.step_id, toStep(s)])), queued: new Set(tasks.map((t) => t.step_id)) };
+  }
+
+  /** Applies effects to the rows and to the in-memory snapshot (later completions in the batch see them). */
+  async #apply(trx: Kysely<Database>, snapshot: ExecutionSnapshot, effects: Effects, offer: LeaseOffer | undefined, claimed: ClaimedTask[]): Promise<void> {
+    const { executionId, tenantId } = snapshot.execution;
+    for (const change of effects.steps) {
+      const { stepId, ...fields } = change;
+      const current = snapshot.steps.get(stepId);
+      if (!current) continue;
+      Object.assign(current, fields);
+      await trx.updateTable("step_executions").set(stepPatch(fields)).where("execution_id", "=", executionId).where("step_id", "=", stepId).execute();
+    }
+    if (effects.dropTasks === "all") {
+      await trx.deleteFrom("tasks").where("execution_id", "=", executionId).execute();
+      snapshot.queued.clear();
+    } else if (effects.dropTasks?.length) {
+      await trx.deleteFrom("tasks").where("execution_id", "=", executionId).where("step_id", "in", effects.dropTasks).execute();
+      for (const stepId of effects.dropTasks) snapshot.queued.delete(stepId);
+    }
+    for (const task of effects.newTasks) {
+      const lease = offer && claimed.length < offer.max && task.readyAt <= offer.now;
+      const row: TasksTable = {
+        task_id: newId(),
+        tenant_id: tenantId,
+        execution_id: executionId,
+        step_id: task.stepId,
+        priority: task.priority,
+        ready_at: task.readyAt,
+        seq: this.#nextSeq(task.readyAt),
+        lease_owner: lease ? offer.nodeId : null,
+        lease_expires_at: lease ? offer.leaseExpiresAt : null,
+        fence: lease ? 1 : 0,
+      };
+      await trx.insertInto("tasks").values(row).execute();
+      snapshot.queued.add(task.stepId);
+      if (lease) claimed.push(await this.#markRunning(trx, row, offer.now, snapshot));
+    }
+    if (effects.execution) {
+      Object.assign(snapshot.execution, effects.execution);
+      await trx.updateTable("executions").set(executionPatch(effects.execution)).where("execution_id", "=", executionId).execute();
+    }
+    if (effects.logs.length) {
+      await trx
+        .insertInto("execution_logs")
+        .values(effects.logs.map((l) => ({ log_id: newId(), execution_id: executionId, tenant_id: tenantId, step_id: l.stepId, level: l.level, message: l.message, data: l.data === undefined ? null : JSON.stringify(l.data), timestamp: l.timestamp })))
+        .execute();
+    }
+    if (effects.audit?.length) await appendAudit(trx, this.#adapter, this.#sealer, effects.audit);
+  }
+
+  /**
+   * A claimed task's step starts an attempt: status running, attempts + 1. A step already running
+   * means the previous attempt's lease expired without a completion: that attempt was lost.
+   */
+  async #markRunning(trx: Kysely<Database>, task: TasksTable, now: number, snapshot?: ExecutionSnapshot): Promise<ClaimedTask> {
+    const step = await trx
+      .updateTable("step_executions")
+      .set((eb) => ({
+        status: "running",
+        attempts: eb("attempts", "+", 1),
+        lost: eb("lost", "+", eb.case().when("status", "=", "running").then(1).else(0).end()),
+        started_at: eb.fn.coalesce("started_at", sql.lit(now)),
+      }))
+      .where("execution_id", "=", task.execution_id)
+      .where("step_id", "=", task.step_id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    const stepRow = toStep(step);
+    if (snapshot) snapshot.steps.set(stepRow.stepId, { ...stepRow });
+    await trx.updateTable("executions").set({ status: "running", started_at: now }).where("execution_id", "=", task.execution_id).where("status", "=", "pending").execute();
+    if (snapshot && snapshot.execution.status === "pending") Object.assign(snapshot.execution, { status: "running", startedAt: now });
+    return {
+      taskId: task.task_id,
+      tenantId: task.tenant_id,
+      executionId: task.execution_id,
+      stepId: task.step_id,
+      priority: Number(task.priority),
+      readyAt: Number(task.ready_at),
+      fence: Number(task.fence),
+      leaseExpiresAt: Number(task.lease_expires_at),
+      step: stepRow,
+    };
+  }
+
+  #nextSeq(readyAt: number): number {
+    this.#seq = (this.#seq + 1) % 1000;
+    return readyAt * 1000 + this.#seq;
+  }
+}
+
+function stepPatch(fields: Partial<StepRow>): Partial<StepExecutionsTable> {
+  const patch: Partial<StepExecutionsTable> = {};
+  if (fields.status !== undefined) patch.status = fields.status;
+  if (fields.attempts !== undefined) patch.attempts = fields.attempts;
+  if (fields.failures !== undefined) patch.failures = fields.failures;
+  if (fields.lost !== undefined) patch.lost = fields.lost;
+  if (fields.output !== undefined) patch.output = JSON.stringify(fields.output);
+  if (fields.error !== undefined) patch.error = fields.error;
+  if (fields.startedAt !== undefined) patch.started_at = fields.startedAt;
+  if (fields.finishedAt !== undefined) patch.finished_at = fields.finishedAt;
+  return patch;
+}
+
+function executionPatch(fields: Partial<ExecutionRow>): Partial<ExecutionsTable> {
+  const patch: Partial<ExecutionsTable> = {};
+  if (fields.status !== undefined) patch.status = fields.status;
+  if (fields.output !== undefined) patch.output = JSON.stringify(fields.output);
+  if (fields.error !== undefined) patch.error = fields.error;
+  if (fields.startedAt !== undefined) patch.started_at = fields.startedAt;
+  if (fields.finishedAt !== undefined) patch.finished_at = fields.finishedAt;
+  return patch;
+}
+
+function toWorkflow(r: WorkflowsTable): WorkflowRow {
+  return {
+    tenantId: r.tenant_id,
+    workflowId: r.workflow_id,
+    name: r.name,
+    status: r.status as WorkflowStatus,
+    currentVersion: Number(r.current_version),
+    tags: JSON.parse(r.tags) as string[],
+    ownerId: r.owner_id,
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+  };
+}
+
+function executionToRow(e: ExecutionRow): ExecutionsTable {
+  return {
+    execution_id: e.executionId,
+    tenant_id: e.tenantId,
+    workflow_id: e.workflowId,
+    version: e.version,
+    status: e.status,
+    input: JSON.stringify(e.input ?? {}),
+    output: e.output === undefined || e.output === null ? null : JSON.stringify(e.output),
+    error: e.error,
+    priority: e.priority,
+    created_at: e.createdAt,
+    started_at: e.startedAt,
+    finished_at: e.finishedAt,
+    deadline_at: e.deadlineAt,
+    idempotency_key: e.idempotencyKey,
+  };
+}
+
+function toExecution(r: ExecutionsTable): ExecutionRow {
+  return {
+    executionId: r.execution_id,
+    tenantId: r.tenant_id,
+    workflowId: r.workflow_id,
+    version: Number(r.version),
+    status: r.status as ExecutionStatus,
+    input: JSON.parse(r.input) as unknown,
+    output: r.output === null ? null : (JSON.parse(r.output) as unknown),
+    error: r.error,
+    priority: Number(r.priority),
+    createdAt: Number(r.created_at),
+    startedAt: r.started_at === null ? null : Number(r.started_at),
+    finishedAt: r.finished_at === null ? null : Number(r.finished_at),
+    deadlineAt: r.deadline_at === null ? null : Number(r.deadline_at),
+    idempotencyKey: r.idempotency_key,
+  };
+}
+
+function stepToRow(s: StepRow): StepExecutionsTable {
+  return {
+    step_execution_id: s.stepExecutionId,
+    execution_id: s.executionId,
+    tenant_id: s.tenantId,
+    step_id: s.stepId,
+    status: s.status,
+    attempts: s.attempts,
+    failures: s.failures,
+    lost: s.lost,
+    output: s.output === undefined || s.output === null ? null : JSON.stringify(s.output),
+    error: s.error,
+    started_at: s.startedAt,
+    finished_at: s.finishedAt,
+  };
+}
+
+function toStep(r: StepExecutionsTable): StepRow {
+  return {
+    stepExecutionId: r.step_execution_id,
+    executionId: r.execution_id,
+    tenantId: r.tenant_id,
+    stepId: r.step_id,
+    status: r.status as StepStatus,
+    attempts: Number(r.attempts),
+    failures: Number(r.failures),
+    lost: Number(r.lost),
+    output: r.output === null ? null : (JSON.parse(r.output) as unknown),
+    error: r.error,
+    startedAt: r.started_at === null ? null : Number(r.started_at),
+    finishedAt: r.finished_at === null ? null : Number(r.finished_at),
+  };
+}

@@ -1,0 +1,297 @@
+// The durable engine end to end through the library API, on SQLite and PostgreSQL: control flow,
+// templates between steps, retries as timed tasks, timeouts, cancellation, versions, idempotency.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { NonRetryableError } from "synergymesh";
+import type { StepContext, StepExecutor } from "synergymesh";
+import { DIALECTS, openTestOrchestrator } from "synergymesh/testing";
+import type { TestOrchestrator } from "synergymesh/testing";
+
+/** Step types the tests register, as a user would. */
+function testExecutors(calls: Array<{ step: string; key: string; input: unknown; config: unknown }>): StepExecutor[] {
+  return [
+    {
+      type: "echo",
+      execute(ctx: StepContext) {
+        calls.push({ step: ctx.stepId, key: ctx.idempotencyKey, input: ctx.input, config: ctx.config });
+        return { ...ctx.config, ...ctx.input };
+      },
+    },
+    {
+      type: "flaky",
+      execute(ctx: StepContext) {
+        calls.push({ step: ctx.stepId, key: ctx.idempotencyKey, input: ctx.input, config: ctx.config });
+        if (ctx.attempt < Number(ctx.config.fail_times ?? 0)) throw new Error(`flaky failure ${ctx.attempt + 1}`);
+        return { attempt: ctx.attempt };
+      },
+    },
+    {
+      type: "broken",
+      execute() {
+        throw new NonRetryableError("this step is broken");
+      },
+    },
+    {
+      type: "hang",
+      execute(ctx: StepContext) {
+        return new Promise((_, reject) => ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason)));
+      },
+    },
+  ];
+}
+
+for (const dialect of DIALECTS) {
+  describe(`engine on ${dialect}`, () => {
+    let t: TestOrchestrator;
+    const calls: Array<{ step: string; key: string; input: unknown; config: unknown }> = [];
+    before(async () => {
+      t = await openTestOrchestrator(dialect, { leaseMs: 60_000 });
+      for (const executor of testExecutors(calls)) t.orch.registerStepExecutor(executor);
+    });
+    after(() => t.dispose());
+
+    async function run(yaml: string, input: Record<string, unknown> = {}) {
+      const { workflowId } = await t.orch.registerWorkflow(yaml);
+      const { executionId } = await t.orch.startExecution(workflowId, input);
+      const done = await t.orch.waitForExecution(executionId);
+      return { ...done, byStep: Object.fromEntries(done.steps.map((s) => [s.stepId, s])) };
+    }
+
+    test("a linear workflow passes outputs along through templates and completes", async () => {
+      calls.length = 0;
+      const done = await run(
+        `
+name: linear
+variables: { greeting: hello }
+steps:
+  - id: a
+    type: echo
+    config: { word: "{{variables.greeting}}", n: "{{input.n}}" }
+  - id: b
+    type: echo
+    depends_on: [a]
+    input_mapping: { from_a: "{{steps.a.output.word}}", n: "{{steps.a.output.n}}" }
+`,
+        { n: 7 },
+      );
+      assert.equal(done.status, "completed");
+      assert.deepEqual(done.byStep.a?.output, { word: "hello", n: 7 }, "a whole-string template keeps the number");
+      assert.deepEqual(done.byStep.b?.output, { from_a: "hello", n: 7 });
+      assert.deepEqual(done.output, { b: { from_a: "hello", n: 7 } }, "the execution's output is its last steps' outputs");
+      assert.equal(calls[0]?.key, `${done.executionId}:a:0`, "idempotency key {execution}:{step}:{attempt}");
+      const logs = await t.orch.getExecutionLogs(done.executionId);
+      assert.ok(logs.some((l) => l.stepId === "b" && l.message.includes("completed")));
+    });
+
+    test("fan-out and fan-in: the join waits for every branch", async () => {
+      const done = await run(`
+name: fan
+steps:
+  - { id: start, type: echo, config: { v: 1 } }
+  - { id: left, type: echo, depends_on: [start], config: { side: left } }
+  - { id: right, type: echo, depends_on: [start], config: { side: right } }
+  - { id: join, type: echo, depends_on: [left, right], input_mapping: { l: "{{steps.left.output.side}}", r: "{{steps.right.output.side}}" } }
+`);
+      assert.equal(done.status, "completed");
+      assert.deepEqual(done.byStep.join?.output, { l: "left", r: "right" });
+    });
+
+    test("a failure runs its on_failure branch, skips what it blocked, and fails the execution", async () => {
+      const done = await run(`
+id: branching
+name: branching
+steps:
+  - id: collect
+    type: broken
+    on_success: [analyse]
+    on_failure: [notify_failure]
+  - { id: analyse, type: echo, on_success: [notify_success] }
+  - { id: notify_success, type: echo }
+  - { id: notify_failure, type: echo, config: { message: "needs a human" } }
+`);
+      assert.equal(done.status, "failed");
+      assert.match(done.error ?? "", /step collect failed: this step is broken/);
+      assert.equal(done.byStep.collect?.status, "failed");
+      assert.equal(done.byStep.notify_failure?.status, "completed");
+      assert.equal(done.byStep.analyse?.status, "skipped");
+      assert.equal(done.byStep.notify_success?.status, "skipped");
+    });
+
+    test("when: false skips a step, and what depends on it still runs; continue_on_error keeps going", async () => {
+      const done = await run(
+        `
+name: conditions
+steps:
+  - { id: maybe, type: echo, when: "input.go == true" }
+  - { id: after_maybe, type: echo, depends_on: [maybe] }
+  - { id: shaky, type: broken, continue_on_error: true }
+  - { id: after_shaky, type: echo, depends_on: [shaky] }
+`,
+        { go: false },
+      );
+      assert.equal(done.byStep.maybe?.status, "skipped");
+      assert.equal(done.byStep.after_maybe?.status, "completed");
+      assert.equal(done.byStep.shaky?.status, "failed");
+      assert.equal(done.byStep.after_shaky?.status, "completed");
+      assert.equal(done.status, "completed");
+    });
+
+    test("a decision starts only the branch it chooses; a value becomes its output", async () => {
+      const done = await run(
+        `
+name: decide
+steps:
+  - { id: analysis, type: echo, config: { analysis: { root_cause: "{{input.cause}}" } } }
+  - id: decide
+    type: decision
+    depends_on: [analysis]
+    config:
+      conditions:
+        - { if: "analysis.root_cause == 'OOM'", then: increase_memory }
+        - { if: "analysis.root_cause == 'Config'", then: "notify-owner" }
+  - { id: increase_memory, type: echo }
+`,
+        { cause: "OOM" },
+      );
+      assert.equal(done.byStep.decide?.status, "completed");
+      assert.deepEqual(done.byStep.decide?.output, { matched: 0, value: null, branch: "increase_memory" });
+      assert.equal(done.byStep.increase_memory?.status, "completed");
+      const other = await run(
+        `
+name: decide-value
+steps:
+  - { id: analysis, type: echo, config: { analysis: { root_cause: Config } } }
+  - id: decide
+    type: decision
+    depends_on: [analysis]
+    config:
+      conditions:
+        - { if: "analysis.root_cause == 'OOM'", then: increase_memory }
+        - { if: "analysis.root_cause == 'Config'", then: "notify-owner" }
+  - { id: increase_memory, type: echo }
+`,
+      );
+      assert.deepEqual(other.byStep.decide?.output, { matched: 1, value: "notify-owner", branch: null });
+      assert.equal(other.byStep.increase_memory?.status, "skipped");
+      assert.equal(other.status, "completed");
+    });
+
+    test("retries are timed tasks on the clock: 1 s then 2 s, then success", async () => {
+      calls.length = 0;
+      const { workflowId } = await t.orch.registerWorkflow(`
+name: retrying
+steps:
+  - id: shaky
+    type: flaky
+    config: { fail_times: 2 }
+    retry: { max_attempts: 3, initial_delay: 1s, max_delay: 10s, backoff_factor: 2 }
+`);
+      const { executionId } = await t.orch.startExecution(workflowId);
+      const waits: number[] = [];
+      for (let i = 0; i < 2; i++) {
+        const timer = await t.clock.nextTimer();
+        waits.push(timer.at - t.clock.now());
+        await t.clock.advance(timer.at - t.clock.now());
+      }
+      const done = await t.orch.waitForExecution(executionId);
+      assert.equal(done.status, "completed");
+      assert.deepEqual(waits, [1000, 2000]);
+      const step = done.steps[0];
+      assert.equal(step?.attempts, 3);
+      assert.equal(step?.failures, 2);
+      assert.deepEqual(calls.map((c) => c.key), [`${executionId}:shaky:0`, `${executionId}:shaky:1`, `${executionId}:shaky:2`]);
+    });
+
+    test("a step timeout aborts the step and ends it timed_out", async () => {
+      const { workflowId } = await t.orch.registerWorkflow(`
+name: timeout
+steps:
+  - { id: slow, type: hang, timeout: 5s }
+`);
+      const { executionId } = await t.orch.startExecution(workflowId);
+      const timer = await t.clock.nextTimer();
+      await t.clock.advance(timer.at - t.clock.now());
+      const done = await t.orch.waitForExecution(executionId);
+      assert.equal(done.steps[0]?.status, "timed_out");
+      assert.equal(done.status, "failed");
+    });
+
+    test("cancel ends a running execution and aborts its step", async () => {
+      const { workflowId } = await t.orch.registerWorkflow(`
+name: cancellable
+steps:
+  - { id: forever, type: hang }
+  - { id: never, type: echo, depends_on: [forever] }
+`);
+      const { executionId } = await t.orch.startExecution(workflowId);
+      await new Promise<void>((resolve) => {
+        const check = async () => ((await t.orch.getExecution(executionId)).status === "running" ? resolve() : setImmediate(check));
+        void check();
+      });
+      await t.orch.cancelExecution(executionId);
+      const done = await t.orch.waitForExecution(executionId);
+      assert.equal(done.status, "cancelled");
+      assert.equal(done.steps.find((s) => s.stepId === "forever")?.status, "cancelled");
+      assert.equal(done.steps.find((s) => s.stepId === "never")?.status, "skipped");
+      await assert.rejects(t.orch.cancelExecution(executionId), { code: "CONFLICT" });
+    });
+
+    test("the same idempotency key starts one execution; versions are pinned", async () => {
+      const v1 = await t.orch.registerWorkflow(`
+id: versioned
+name: versioned
+steps: [{ id: a, type: echo, config: { v: 1 } }]
+`);
+      assert.equal(v1.version, 1);
+      const first = await t.orch.startExecution("versioned", {}, { idempotencyKey: "order-42" });
+      const again = await t.orch.startExecution("versioned", {}, { idempotencyKey: "order-42" });
+      assert.equal(again.executionId, first.executionId);
+      assert.equal(again.created, false);
+      const same = await t.orch.registerWorkflow(`
+id: versioned
+name: versioned
+steps: [{ id: a, type: echo, config: { v: 1 } }]
+`);
+      assert.deepEqual([same.version, same.changed], [1, false], "an unchanged definition makes no version");
+      const v2 = await t.orch.registerWorkflow(`
+id: versioned
+name: versioned
+steps: [{ id: a, type: echo, config: { v: 2 } }]
+`);
+      assert.equal(v2.version, 2);
+      const pinned = await t.orch.startExecution("versioned", {}, { version: 1 });
+      const current = await t.orch.startExecution("versioned");
+      assert.deepEqual((await t.orch.waitForExecution(pinned.executionId)).steps[0]?.output, { v: 1 });
+      assert.deepEqual((await t.orch.waitForExecution(current.executionId)).steps[0]?.output, { v: 2 });
+      assert.deepEqual((await t.orch.listWorkflowVersions("versioned")).map((v) => v.version), [1, 2]);
+      assert.equal((await t.orch.getExecution(pinned.executionId)).version, 1);
+    });
+
+    test("bad definitions are refused with every problem and nothing is stored", async () => {
+      await assert.rejects(
+        t.orch.registerWorkflow(`
+id: bad
+name: bad
+steps:
+  - { id: a, type: teleport, depends_on: [ghost] }
+  - { id: a, type: echo, timeout: "5 minutes" }
+`),
+        (e: Error & { code?: string; details?: { issues: Array<{ path: string; message: string }> } }) => {
+          assert.equal(e.code, "VALIDATION_FAILED");
+          const paths = e.details?.issues.map((i) => i.path) ?? [];
+          assert.ok(paths.includes("steps[1].timeout"), paths.join(", "));
+          return true;
+        },
+      );
+      await assert.rejects(t.orch.getWorkflow("bad"), { code: "NOT_FOUND" });
+    });
+
+    test("another tenant's workflow and execution answer like missing ones", async () => {
+      const other = await t.orch.createTenant("Other", "basic");
+      const { executionId } = await t.orch.startExecution("versioned");
+      await assert.rejects(t.orch.getExecution(executionId, other), { code: "NOT_FOUND" });
+      await assert.rejects(t.orch.startExecution("versioned", {}, { tenantId: other }), { code: "NOT_FOUND" });
+      await assert.rejects(t.orch.cancelExecution(executionId, { tenantId: other }), { code: "NOT_FOUND" });
+    });
+  });
+}
