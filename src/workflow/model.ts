@@ -49,6 +49,11 @@ export interface TriggerDefinition {
   name: string;
   config: Record<string, unknown>;
   enabled: boolean;
+  /**
+   * Where the trigger's config was written, for error paths: `triggers[1].config`, or seed 003's
+   * `trigger_config`. Set by the parser; absent on triggers built in code.
+   */
+  configPath?: string;
 }
 
 export interface WorkflowDefinition {
