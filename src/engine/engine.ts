@@ -6,7 +6,7 @@
 // leases, which expire (or which it reclaims at once when it restarts with the same node id).
 import type { Clock, TimerHandle } from "../core/clock.js";
 import { errorMessage } from "../core/errors.js";
-import type { ClaimedTask, Completion, EngineStore, ExecutionRow, LeaseOffer, StepRow } from "../store/engine-store.js";
+import type { ClaimedTask, Completion, EngineStore, ExecutionRow, LeaseOffer, QueueHint, StepRow } from "../store/engine-store.js";
 import type { Logger } from "../telemetry/logger.js";
 import type { WorkflowDefinition } from "../workflow/model.js";
 import type { EnginePlugin } from "./engine-events.js";
@@ -52,6 +52,8 @@ export class Engine {
   #plugins: EnginePlugin[] = [];
   #inFlight = new Map<string, { task: ClaimedTask; controller: AbortController }>();
   #running = false;
+  /** Ready work may be waiting that no commit leased to this node: claim when capacity frees. */
+  #backlog = true;
   #looping = false;
   #wakeAgain = false;
   #timer: TimerHandle | undefined;
@@ -178,7 +180,8 @@ export class Engine {
         const now = this.#clock.now();
         const claimed = await this.#store.claimTasks(this.#options.nodeId, now, now + this.#options.leaseMs, free);
         this.dispatch(claimed);
-        if (claimed.length === free) this.#wakeAgain = true;
+        this.#backlog = claimed.length === free;
+        if (this.#backlog) this.#wakeAgain = true;
       } while (this.#wakeAgain && this.#running);
       await this.#scheduleNextTimer();
     } catch (error) {
@@ -202,9 +205,21 @@ export class Engine {
     }, next - now);
   }
 
-  /** Called after a commit that queued timed tasks: re-arm the timer if one is due sooner. */
-  #armTimer(): void {
-    if (!this.#looping) void this.#scheduleNextTimer().catch(() => {});
+  /** After a commit: claim what it could not lease to this node, and wake when its timed tasks are due. */
+  noteQueue(hint: QueueHint): void {
+    if (hint.unleasedReady > 0) {
+      this.#backlog = true;
+      this.wake();
+    }
+    if (hint.nextReadyAt !== undefined && hint.nextReadyAt < this.#timerAt && this.#running) {
+      if (this.#timer) this.#clock.clearTimeout(this.#timer);
+      this.#timerAt = hint.nextReadyAt;
+      this.#timer = this.#clock.setTimeout(() => {
+        this.#timer = undefined;
+        this.#timerAt = Infinity;
+        this.wake();
+      }, Math.max(0, hint.nextReadyAt - this.#clock.now()));
+    }
   }
 
   async #run(task: ClaimedTask): Promise<void> {
@@ -213,10 +228,11 @@ export class Engine {
     let outcome: StepOutcome;
     let plan: WorkflowPlan | undefined;
     try {
-      const execution = await this.#store.getExecution(task.tenantId, task.executionId);
+      // A task leased by a commit carries the state that commit saw; a claimed one reads it.
+      const execution = task.context?.execution ?? (await this.#store.getExecution(task.tenantId, task.executionId));
       if (!execution) throw new Error(`execution ${task.executionId} is missing`);
       plan = await this.plan(execution.tenantId, execution.workflowId, execution.version);
-      const steps = await this.#store.getSteps(task.tenantId, task.executionId);
+      const steps = task.context?.steps ?? (await this.#store.getSteps(task.tenantId, task.executionId));
       const startEvent = { tenantId: task.tenantId, executionId: task.executionId, stepId: task.stepId, attempt: task.step.failures };
       this.events.emit("step.started", startEvent);
       for (const p of this.#plugins) this.#callPlugin(() => p.onStepStart?.(startEvent));
@@ -237,7 +253,7 @@ export class Engine {
       this.#logger.error({ err: errorMessage(error), executionId: task.executionId, stepId: task.stepId }, "committing a step outcome failed; the lease will expire and the step runs again");
     } finally {
       this.#inFlight.delete(task.taskId);
-      this.wake();
+      if (this.#backlog) this.wake();
       this.#checkIdle();
     }
   }
@@ -284,7 +300,7 @@ export class Engine {
         return effects;
       }, offer)
       .then(
-        ({ claimed, stale }) => {
+        ({ claimed, stale, hint }) => {
           for (const c of batch) this.#logs.delete(c.taskId);
           for (const c of stale) this.#logger.warn({ executionId: c.executionId, stepId: c.stepId }, "a step finished after its lease was taken over; its outcome was discarded");
           this.dispatch(claimed);
@@ -293,7 +309,7 @@ export class Engine {
             if (!staleIds.has(c.taskId)) this.#afterCommit(c);
             c.resolve();
           }
-          this.#armTimer();
+          this.noteQueue(hint);
         },
         (error: unknown) => {
           for (const c of batch) c.reject(error);

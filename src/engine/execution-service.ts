@@ -90,7 +90,7 @@ export class ExecutionService {
     if (result.created) {
       this.#engine.emitStarted(execution);
       this.#engine.dispatch(result.claimed);
-      if (result.claimed.length < plan.entrySteps.length) this.#engine.wake();
+      this.#engine.noteQueue(result.hint);
     }
     return { executionId: result.executionId, created: result.created };
   }

@@ -58,7 +58,7 @@ export class StepRunner {
         secrets: await this.#secretsFor(execution.tenantId, step),
       };
       if (step.when !== undefined) {
-        const context = buildExpressionContext({ input: scope.input, variables: scope.variables, steps: stepStates, execution: scope.execution });
+        const context = buildExpressionContext({ input: scope.input, variables: scope.variables, steps: stepStates, stepOrder: [...plan.steps.keys()], execution: scope.execution });
         if (!evaluateCondition(step.when, context)) return { kind: "skipped", reason: SKIP_CONDITION_FALSE };
       }
       const rendered = renderWithSecrets({ config: step.config, input: step.inputMapping }, scope);

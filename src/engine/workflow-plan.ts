@@ -4,6 +4,7 @@
 import type { Effects, ExecutionSnapshot, NewTask, StepRow } from "../store/engine-store.js";
 import type { StepDefinition, WorkflowDefinition } from "../workflow/model.js";
 import { backoffDelay } from "../core/retry.js";
+import { decisionOutcomes } from "../workflow/decision-config.js";
 
 /** A finished attempt as the runner reports it. */
 export type StepOutcome =
@@ -33,10 +34,12 @@ export class WorkflowPlan {
   readonly entrySteps: string[];
   /** Steps nothing follows: their outputs make the execution's output. */
   readonly terminalSteps: string[];
+  readonly #stepIds: ReadonlySet<string>;
 
   constructor(definition: WorkflowDefinition) {
     this.definition = definition;
     this.steps = new Map(definition.steps.map((s) => [s.id, s]));
+    this.#stepIds = new Set(this.steps.keys());
     const dependents = new Map<string, string[]>();
     const branchSources = new Map<string, BranchEdge[]>();
     const addBranch = (target: string, edge: BranchEdge) => {
@@ -49,16 +52,21 @@ export class WorkflowPlan {
       for (const dep of step.dependsOn) dependents.set(dep, [...(dependents.get(dep) ?? []), step.id]);
       for (const target of step.onSuccess) addBranch(target, { source: step.id, on: "success" });
       for (const target of step.onFailure) addBranch(target, { source: step.id, on: "failure" });
-      for (const target of decisionTargets(step)) addBranch(target, { source: step.id, on: "choice" });
+      for (const target of this.#decisionTargets(step)) addBranch(target, { source: step.id, on: "choice" });
     }
     this.dependents = dependents;
     this.branchSources = branchSources;
     this.entrySteps = definition.steps.filter((s) => s.dependsOn.length === 0 && !branchSources.has(s.id)).map((s) => s.id);
     const followed = new Set<string>();
     for (const s of definition.steps) {
-      if (s.onSuccess.length || s.onFailure.length || dependents.has(s.id) || decisionTargets(s).some((t) => this.steps.has(t))) followed.add(s.id);
+      if (s.onSuccess.length || s.onFailure.length || dependents.has(s.id) || this.#decisionTargets(s).length) followed.add(s.id);
     }
     this.terminalSteps = definition.steps.filter((s) => !followed.has(s.id)).map((s) => s.id);
+  }
+
+  /** Steps a decision or condition can branch to (the same reading as validation: decision-config.ts). */
+  #decisionTargets(step: StepDefinition): string[] {
+    return decisionOutcomes(step, this.#stepIds).flatMap((o) => (o.kind === "branch" && o.step ? [o.step] : []));
   }
 
   /** The first tasks of a new execution. */
@@ -83,8 +91,8 @@ export class WorkflowPlan {
         snapshot.queued.add(stepId);
         return effects;
       case "completed":
+        // No log row for a success: the step row holds its status, output and times.
         set({ status: "completed", output: outcome.output ?? null, error: null, finishedAt: now });
-        effects.logs.push({ stepId, level: "info", message: `step ${stepId} completed`, timestamp: now });
         break;
       case "skipped":
         set({ status: "skipped", error: outcome.reason, finishedAt: now });
@@ -191,16 +199,4 @@ export class WorkflowPlan {
       : { status: "completed", output, finishedAt: now };
     effects.logs.push({ stepId: null, level: failedStep ? "error" : "info", message: `execution ${effects.execution.status}`, timestamp: now });
   }
-}
-
-/** Step ids a decision's conditions name in `then` (or `default`); values that are not steps are outputs. */
-function decisionTargets(step: StepDefinition): string[] {
-  if (step.type !== "decision" && step.type !== "condition") return [];
-  const targets: string[] = [];
-  const conditions = step.config.conditions;
-  if (Array.isArray(conditions)) {
-    for (const c of conditions) if (c && typeof c === "object" && typeof (c as { then?: unknown }).then === "string") targets.push((c as { then: string }).then);
-  }
-  if (typeof step.config.default === "string") targets.push(step.config.default);
-  return targets;
 }

@@ -10,9 +10,8 @@ import { newId } from "../core/ids.js";
 import type { EngineStore, WorkflowRow, WorkflowStatus } from "../store/engine-store.js";
 import { checkExpression } from "../workflow/expressions.js";
 import type { WorkflowDefinition } from "../workflow/model.js";
-import { parseDefinition } from "../workflow/parse-definition.js";
 import { checkTemplate } from "../workflow/templates.js";
-import { validateOrThrow } from "../workflow/validate-definition.js";
+import { requireValidDefinition } from "../workflow/check-definition.js";
 import type { StepExecutorRegistry } from "./step-executor.js";
 
 export interface RegisterWorkflowOptions {
@@ -49,8 +48,8 @@ export class WorkflowService {
 
   /** Loads and validates without storing (`synergymesh validate`). Throws ValidationError with every problem. */
   validate(source: string | object): WorkflowDefinition {
-    const definition = parseDefinition(source);
-    return validateOrThrow(definition, { stepTypes: this.#executors.types(), checkTemplate, checkExpression });
+    // Shape problems and validation problems (cycles, unknown types, ...) are reported together.
+    return requireValidDefinition(source, { stepTypes: this.#executors.types(), checkTemplate, checkExpression });
   }
 
   async register(tenantId: string, source: string | object, options: RegisterWorkflowOptions = {}): Promise<RegisteredWorkflow> {

@@ -3,7 +3,7 @@
 import type { Kysely } from "kysely";
 import type { DialectAdapter } from "./dialect-adapter.js";
 import type { AuditLogTable, Database } from "./schema.js";
-import type { AuditChain, AuditEntry, AuditHeadRow, AuditRecordRow, AuditSealer } from "./store.js";
+import type { AuditChain, AuditEntry, AuditHeadRow, AuditRecordRow, AuditSealer } from "./audit-types.js";
 
 export const GENESIS_HASH = "0".repeat(64);
 

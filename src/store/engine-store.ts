@@ -3,7 +3,7 @@
 // about what runs next are pure functions the engine passes in; the store applies them inside the
 // transaction that holds the execution's rows, so every state change is committed before it is
 // acted on (SPEC F4).
-import type { AuditEntry } from "./store.js";
+import type { AuditEntry } from "./audit-types.js";
 
 export type ExecutionStatus = "pending" | "running" | "paused" | "completed" | "failed" | "cancelled" | "timed_out";
 export type StepStatus = "pending" | "running" | "retrying" | "waiting" | "completed" | "failed" | "skipped" | "cancelled" | "timed_out";
@@ -84,6 +84,17 @@ export interface ClaimedTask {
   leaseExpiresAt: number;
   /** The step row after this attempt started (attempts counted, `lost` raised when the previous attempt was lost). */
   step: StepRow;
+  /**
+   * The committed state of the execution when the task was leased by a commit that had it loaded
+   * (claim-on-commit): the runner needs no read. Absent for tasks found by a claim.
+   */
+  context?: { execution: ExecutionRow; steps: StepRow[] };
+}
+
+/** What a commit left for later: ready tasks it could not lease, and the earliest timed task. */
+export interface QueueHint {
+  unleasedReady: number;
+  nextReadyAt: number | undefined;
 }
 
 export interface LogInput {
@@ -164,7 +175,7 @@ export interface EngineStore {
   setWorkflowStatus(tenantId: string, workflowId: string, status: WorkflowStatus, now: number, audit: AuditEntry[]): Promise<WorkflowRow | undefined>;
 
   /** Inserts the execution, its step rows and first tasks; leases up to `offer.max` of them to the node. */
-  createExecution(input: NewExecution, offer?: LeaseOffer): Promise<{ created: boolean; executionId: string; claimed: ClaimedTask[] }>;
+  createExecution(input: NewExecution, offer?: LeaseOffer): Promise<{ created: boolean; executionId: string; claimed: ClaimedTask[]; hint: QueueHint }>;
   getExecution(tenantId: string, executionId: string): Promise<ExecutionRow | undefined>;
   listExecutions(filter: ExecutionFilter): Promise<ExecutionRow[]>;
   getSteps(tenantId: string, executionId: string): Promise<StepRow[]>;
@@ -176,9 +187,9 @@ export interface EngineStore {
    * Applies completions in one transaction. A completion whose task is gone or whose fence moved
    * on (another node took the lease) is returned as stale and changes nothing.
    */
-  completeTasks<C extends Completion>(nodeId: string, completions: C[], decide: Decide<C>, offer?: LeaseOffer): Promise<{ applied: C[]; stale: C[]; claimed: ClaimedTask[] }>;
+  completeTasks<C extends Completion>(nodeId: string, completions: C[], decide: Decide<C>, offer?: LeaseOffer): Promise<{ applied: C[]; stale: C[]; claimed: ClaimedTask[]; hint: QueueHint }>;
   /** Applies a decision to an execution outside any task (control operations, approvals). */
-  updateExecution(tenantId: string, executionId: string, decide: (snapshot: ExecutionSnapshot) => Effects | undefined, offer?: LeaseOffer): Promise<{ found: boolean; claimed: ClaimedTask[] }>;
+  updateExecution(tenantId: string, executionId: string, decide: (snapshot: ExecutionSnapshot) => Effects | undefined, offer?: LeaseOffer): Promise<{ found: boolean; claimed: ClaimedTask[]; hint: QueueHint }>;
   /** Extends the leases this node still holds on running tasks (a fence that moved on is not extended). */
   extendLeases(nodeId: string, tasks: Array<{ taskId: string; fence: number }>, leaseExpiresAt: number): Promise<void>;
   /** Makes this node's leases claimable at once (a restarted node reclaims its own work). */

@@ -4,7 +4,7 @@
 // SQLite's single writer gives the same order.
 import type { Kysely } from "kysely";
 import { sql } from "kysely";
-import { newId } from "../core/ids.js";
+import { newId, newSortableId } from "../core/ids.js";
 import { appendAudit } from "./audit-append.js";
 import type { DialectAdapter } from "./dialect-adapter.js";
 import type {
@@ -18,6 +18,7 @@ import type {
   ExecutionSnapshot,
   ExecutionStatus,
   LeaseOffer,
+  QueueHint,
   LogInput,
   LogRow,
   NewExecution,
@@ -28,7 +29,7 @@ import type {
   WorkflowVersionRow,
 } from "./engine-store.js";
 import type { Database, ExecutionsTable, StepExecutionsTable, TasksTable, WorkflowsTable } from "./schema.js";
-import type { AuditEntry, AuditSealer } from "./store.js";
+import type { AuditEntry, AuditSealer } from "./audit-types.js";
 
 export class KyselyEngineStore implements EngineStore {
   #adapter: DialectAdapter;
@@ -129,19 +130,21 @@ export class KyselyEngineStore implements EngineStore {
 
   // --- executions --------------------------------------------------------------------------
 
-  async createExecution(input: NewExecution, offer?: LeaseOffer): Promise<{ created: boolean; executionId: string; claimed: ClaimedTask[] }> {
+  async createExecution(input: NewExecution, offer?: LeaseOffer): Promise<{ created: boolean; executionId: string; claimed: ClaimedTask[]; hint: QueueHint }> {
     return this.#adapter.write(async (trx) => {
       const e = input.execution;
       if (e.idempotencyKey !== null) {
         const existing = await trx.selectFrom("executions").select("execution_id").where("tenant_id", "=", e.tenantId).where("idempotency_key", "=", e.idempotencyKey).executeTakeFirst();
-        if (existing) return { created: false, executionId: existing.execution_id, claimed: [] };
+        if (existing) return { created: false, executionId: existing.execution_id, claimed: [], hint: emptyHint() };
       }
       await trx.insertInto("executions").values(executionToRow(e)).execute();
       for (let i = 0; i < input.steps.length; i += 500) await trx.insertInto("step_executions").values(input.steps.slice(i, i + 500).map(stepToRow)).execute();
       const snapshot: ExecutionSnapshot = { execution: e, steps: new Map(input.steps.map((s) => [s.stepId, s])), queued: new Set() };
       const claimed: ClaimedTask[] = [];
-      await this.#apply(trx, snapshot, { steps: [], newTasks: input.tasks, logs: input.logs, audit: input.audit }, offer, claimed);
-      return { created: true, executionId: e.executionId, claimed };
+      const hint = emptyHint();
+      await this.#apply(trx, snapshot, { steps: [], newTasks: input.tasks, logs: input.logs, audit: input.audit }, offer, claimed, hint);
+      attachContext(claimed, new Map([[e.executionId, snapshot]]));
+      return { created: true, executionId: e.executionId, claimed, hint };
     });
   }
 
@@ -221,13 +224,14 @@ export class KyselyEngineStore implements EngineStore {
     });
   }
 
-  async completeTasks<C extends Completion>(nodeId: string, completions: C[], decide: Decide<C>, offer?: LeaseOffer): Promise<{ applied: C[]; stale: C[]; claimed: ClaimedTask[] }> {
+  async completeTasks<C extends Completion>(nodeId: string, completions: C[], decide: Decide<C>, offer?: LeaseOffer): Promise<{ applied: C[]; stale: C[]; claimed: ClaimedTask[]; hint: QueueHint }> {
     // Lock executions in one order on every node, so two nodes' batches never deadlock.
     const ordered = [...completions].sort((a, b) => (a.executionId < b.executionId ? -1 : a.executionId > b.executionId ? 1 : 0));
     return this.#adapter.write(async (trx) => {
       const applied: C[] = [];
       const stale: C[] = [];
       const claimed: ClaimedTask[] = [];
+      const hint = emptyHint();
       const snapshots = new Map<string, ExecutionSnapshot | undefined>();
       for (const completion of ordered) {
         const deleted = await trx.deleteFrom("tasks").where("task_id", "=", completion.taskId).where("fence", "=", completion.fence).where("lease_owner", "=", nodeId).executeTakeFirst();
@@ -245,21 +249,24 @@ export class KyselyEngineStore implements EngineStore {
           continue;
         }
         snapshot.queued.delete(completion.stepId);
-        await this.#apply(trx, snapshot, decide(snapshot, completion), offer, claimed);
+        await this.#apply(trx, snapshot, decide(snapshot, completion), offer, claimed, hint);
         applied.push(completion);
       }
-      return { applied, stale, claimed };
+      attachContext(claimed, snapshots);
+      return { applied, stale, claimed, hint };
     });
   }
 
-  async updateExecution(tenantId: string, executionId: string, decide: (snapshot: ExecutionSnapshot) => Effects | undefined, offer?: LeaseOffer): Promise<{ found: boolean; claimed: ClaimedTask[] }> {
+  async updateExecution(tenantId: string, executionId: string, decide: (snapshot: ExecutionSnapshot) => Effects | undefined, offer?: LeaseOffer): Promise<{ found: boolean; claimed: ClaimedTask[]; hint: QueueHint }> {
     return this.#adapter.write(async (trx) => {
       const snapshot = await this.#loadSnapshot(trx, executionId);
-      if (!snapshot || snapshot.execution.tenantId !== tenantId) return { found: false, claimed: [] };
+      if (!snapshot || snapshot.execution.tenantId !== tenantId) return { found: false, claimed: [], hint: emptyHint() };
       const effects = decide(snapshot);
       const claimed: ClaimedTask[] = [];
-      if (effects) await this.#apply(trx, snapshot, effects, offer, claimed);
-      return { found: true, claimed };
+      const hint = emptyHint();
+      if (effects) await this.#apply(trx, snapshot, effects, offer, claimed, hint);
+      attachContext(claimed, new Map([[executionId, snapshot]]));
+      return { found: true, claimed, hint };
     });
   }
 
@@ -302,7 +309,7 @@ export class KyselyEngineStore implements EngineStore {
   }
 
   /** Applies effects to the rows and to the in-memory snapshot (later completions in the batch see them). */
-  async #apply(trx: Kysely<Database>, snapshot: ExecutionSnapshot, effects: Effects, offer: LeaseOffer | undefined, claimed: ClaimedTask[]): Promise<void> {
+  async #apply(trx: Kysely<Database>, snapshot: ExecutionSnapshot, effects: Effects, offer: LeaseOffer | undefined, claimed: ClaimedTask[], hint: QueueHint): Promise<void> {
     const { executionId, tenantId } = snapshot.execution;
     for (const change of effects.steps) {
       const { stepId, ...fields } = change;
@@ -335,6 +342,9 @@ export class KyselyEngineStore implements EngineStore {
       await trx.insertInto("tasks").values(row).execute();
       snapshot.queued.add(task.stepId);
       if (lease) claimed.push(await this.#markRunning(trx, row, offer.now, snapshot));
+      else if (offer && task.readyAt <= offer.now) hint.unleasedReady += 1;
+      else if (!offer && task.readyAt <= Date.now()) hint.unleasedReady += 1;
+      if (task.readyAt > (offer?.now ?? Date.now())) hint.nextReadyAt = Math.min(hint.nextReadyAt ?? Infinity, task.readyAt);
     }
     if (effects.execution) {
       Object.assign(snapshot.execution, effects.execution);
@@ -343,7 +353,7 @@ export class KyselyEngineStore implements EngineStore {
     if (effects.logs.length) {
       await trx
         .insertInto("execution_logs")
-        .values(effects.logs.map((l) => ({ log_id: newId(), execution_id: executionId, tenant_id: tenantId, step_id: l.stepId, level: l.level, message: l.message, data: l.data === undefined ? null : JSON.stringify(l.data), timestamp: l.timestamp })))
+        .values(effects.logs.map((l) => ({ log_id: newSortableId(l.timestamp), execution_id: executionId, tenant_id: tenantId, step_id: l.stepId, level: l.level, message: l.message, data: l.data === undefined ? null : JSON.stringify(l.data), timestamp: l.timestamp })))
         .execute();
     }
     if (effects.audit?.length) await appendAudit(trx, this.#adapter, this.#sealer, effects.audit);
@@ -368,8 +378,11 @@ export class KyselyEngineStore implements EngineStore {
       .executeTakeFirstOrThrow();
     const stepRow = toStep(step);
     if (snapshot) snapshot.steps.set(stepRow.stepId, { ...stepRow });
-    await trx.updateTable("executions").set({ status: "running", started_at: now }).where("execution_id", "=", task.execution_id).where("status", "=", "pending").execute();
-    if (snapshot && snapshot.execution.status === "pending") Object.assign(snapshot.execution, { status: "running", startedAt: now });
+    // The execution is running from its first attempt on; a loaded snapshot saves the statement after that.
+    if (!snapshot || snapshot.execution.status === "pending") {
+      await trx.updateTable("executions").set({ status: "running", started_at: now }).where("execution_id", "=", task.execution_id).where("status", "=", "pending").execute();
+      if (snapshot) Object.assign(snapshot.execution, { status: "running", startedAt: now });
+    }
     return {
       taskId: task.task_id,
       tenantId: task.tenant_id,
@@ -386,6 +399,18 @@ export class KyselyEngineStore implements EngineStore {
   #nextSeq(readyAt: number): number {
     this.#seq = (this.#seq + 1) % 1000;
     return readyAt * 1000 + this.#seq;
+  }
+}
+
+function emptyHint(): QueueHint {
+  return { unleasedReady: 0, nextReadyAt: undefined };
+}
+
+/** Gives each task leased by a commit the committed state it was leased from (copied: later use must not see changes). */
+function attachContext(claimed: ClaimedTask[], snapshots: Map<string, ExecutionSnapshot | undefined>): void {
+  for (const task of claimed) {
+    const snapshot = snapshots.get(task.executionId);
+    if (snapshot) task.context = { execution: { ...snapshot.execution }, steps: [...snapshot.steps.values()].map((s) => ({ ...s })) };
   }
 }
 

@@ -80,7 +80,10 @@ steps:
       assert.deepEqual(done.output, { b: { from_a: "hello", n: 7 } }, "the execution's output is its last steps' outputs");
       assert.equal(calls[0]?.key, `${done.executionId}:a:0`, "idempotency key {execution}:{step}:{attempt}");
       const logs = await t.orch.getExecutionLogs(done.executionId);
-      assert.ok(logs.some((l) => l.stepId === "b" && l.message.includes("completed")));
+      assert.deepEqual(logs.map((l) => [l.stepId, l.level, l.message.replace(/\(.*\)/, "")]), [
+        [null, "info", "execution started "],
+        [null, "info", "execution completed"],
+      ]);
     });
 
     test("fan-out and fan-in: the join waits for every branch", async () => {

@@ -4,6 +4,8 @@ import { spawn } from "node:child_process";
 import { test } from "node:test";
 import { DIALECTS, rawQuery, tempDatabase } from "synergymesh/testing";
 import type { TestDatabase } from "synergymesh/testing";
+import { postgresMigrations } from "../../src/store/postgres/migrations.js";
+import { sqliteMigrations } from "../../src/store/sqlite/migrations.js";
 
 const opener = `
 import { randomBytes } from "node:crypto";
@@ -35,7 +37,8 @@ for (const dialect of DIALECTS) {
       const results = await Promise.all([openInChild(db), openInChild(db), openInChild(db), openInChild(db)]);
       assert.deepEqual(results, ["opened", "opened", "opened", "opened"]);
       const rows = await rawQuery<{ version: number }>(db, "SELECT version FROM synergymesh_migrations ORDER BY version");
-      assert.deepEqual(rows.map((r) => Number(r.version)), [1]);
+      const expected = (dialect === "sqlite" ? sqliteMigrations : postgresMigrations).map((m) => m.version);
+      assert.deepEqual(rows.map((r) => Number(r.version)), expected);
       assert.equal((await openInChild(db)), "opened", "and once more, with nothing to do");
     } finally {
       if (dialect === "postgres") await rawQuery(base, `DROP SCHEMA IF EXISTS "${db.schema}" CASCADE`);

@@ -23,6 +23,7 @@ function context(ctx: StepContext) {
     input: (ctx.execution.input ?? {}) as Record<string, unknown>,
     variables: ctx.execution.variables,
     steps: ctx.steps,
+    stepOrder: [...ctx.stepIds],
     execution: { id: ctx.executionId, workflow_id: ctx.workflowId, tenant_id: ctx.tenantId },
   });
 }

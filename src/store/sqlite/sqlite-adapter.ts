@@ -54,7 +54,7 @@ export async function openSqliteAdapter(options: SqliteAdapterOptions): Promise<
     raw.close();
     throw error;
   }
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
   const insertAudit = raw.prepare(
     `INSERT INTO audit_log (audit_id, tenant_id, chain, seq, timestamp, action, component_id, user_id, status, metadata, prev_hash, hash)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -83,6 +83,30 @@ export async function openSqliteAdapter(options: SqliteAdapterOptions): Promise<
       for (const r of rows) insertAudit.run(r.audit_id, r.tenant_id, r.chain, r.seq, r.timestamp, r.action, r.component_id, r.user_id, r.status, r.metadata, r.prev_hash, r.hash);
     },
     destroy: () => db.destroy(),
+  };
+}
+
+/**
+ * Kysely's SQLite driver prepares every query anew, and preparing costs as much as running a
+ * short statement. Statements are reusable (Kysely only calls `all`/`run`/`iterate` on them), so
+ * the driver gets a database whose `prepare` returns a cached statement per SQL text.
+ */
+function withStatementCache(raw: BetterSqlite3.Database, max = 1000) {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  return {
+    close: () => raw.close(),
+    prepare(text: string) {
+      let statement = cache.get(text);
+      if (statement) {
+        // Refresh its place: the map's first key is the least recently used.
+        cache.delete(text);
+      } else {
+        statement = raw.prepare(text);
+        if (cache.size >= max) cache.delete(cache.keys().next().value as string);
+      }
+      cache.set(text, statement);
+      return statement;
+    },
   };
 }
 
