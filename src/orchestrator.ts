@@ -126,7 +126,7 @@ export class Orchestrator {
     for (const executor of BUILTIN_EXECUTORS) this.#executors.register(executor);
     this.#engine = new Engine(
       { store: store.engine, clock: options.clock, logger: options.logger, random: options.random, executors: this.#executors, secrets: () => undefined },
-      { nodeId: options.nodeId, concurrency: options.concurrency, leaseMs: options.leaseMs, pollMs: options.pollMs, maxLostAttempts: options.maxLostAttempts },
+      { nodeId: options.nodeId, concurrency: options.concurrency, leaseMs: options.leaseMs, pollMs: options.pollMs, maxLostAttempts: options.maxLostAttempts, ...(options.faultPoint ? { faultPoint: options.faultPoint } : {}) },
     );
     this.#workflows = new WorkflowService(store.engine, options.clock, this.#executors);
     this.#executions = new ExecutionService(store.engine, options.clock, this.#engine, this.#workflows);

@@ -60,6 +60,8 @@ export interface OrchestratorOptions {
   maxLostAttempts?: number;
   /** Start claiming workflow steps at open (default true); false for a node that only submits. */
   startWorkers?: boolean;
+  /** Test hook: called at named points of the engine's checkpoint path (crash tests). */
+  faultPoint?: (point: "claimed" | "before-commit" | "after-commit") => void;
 }
 
 export interface ResolvedOptions {
@@ -85,6 +87,7 @@ export interface ResolvedOptions {
   readonly pollMs: number;
   readonly maxLostAttempts: number;
   readonly startWorkers: boolean;
+  readonly faultPoint: ((point: "claimed" | "before-commit" | "after-commit") => void) | undefined;
 }
 
 export const DEFAULT_DATABASE = "./synergymesh.db";
@@ -132,6 +135,7 @@ export function resolveOptions(options: OrchestratorOptions = {}, env: NodeJS.Pr
     pollMs: positiveInt(options.pollMs ?? 1000, "pollMs"),
     maxLostAttempts: positiveInt(options.maxLostAttempts ?? 3, "maxLostAttempts"),
     startWorkers: options.startWorkers ?? true,
+    faultPoint: options.faultPoint,
   });
 }
 

@@ -27,6 +27,11 @@ export interface EngineOptions {
   pollMs: number;
   /** Attempts lost to crashes before a step fails as `crashed` (default 3). */
   maxLostAttempts: number;
+  /**
+   * Called at named points of the checkpoint path (`claimed`, `before-commit`, `after-commit`);
+   * crash tests kill the process there. Not for production use.
+   */
+  faultPoint?: (point: "claimed" | "before-commit" | "after-commit") => void;
 }
 
 interface PendingCompletion extends Completion {
@@ -126,6 +131,7 @@ export class Engine {
 
   /** Hands tasks leased to this node by a commit (start, control, completion) to the runner. */
   dispatch(tasks: ClaimedTask[]): void {
+    if (tasks.length) this.#options.faultPoint?.("claimed");
     for (const task of tasks) void this.#run(task);
   }
 
@@ -287,6 +293,7 @@ export class Engine {
     const now = this.#clock.now();
     // Capacity frees as these tasks finish: offer their slots to the steps they make ready.
     const offer = this.#running ? { nodeId: this.#options.nodeId, now, leaseExpiresAt: now + this.#options.leaseMs, max: this.#options.concurrency - this.#inFlight.size + batch.length } : undefined;
+    this.#options.faultPoint?.("before-commit");
     this.#flushing = this.#store
       .completeTasks(this.#options.nodeId, batch, (snapshot, c) => {
         const effects = c.plan.onOutcome(snapshot, c.stepId, c.outcome, now, this.#random);
@@ -301,6 +308,7 @@ export class Engine {
       }, offer)
       .then(
         ({ claimed, stale, hint }) => {
+          this.#options.faultPoint?.("after-commit");
           for (const c of batch) this.#logs.delete(c.taskId);
           for (const c of stale) this.#logger.warn({ executionId: c.executionId, stepId: c.stepId }, "a step finished after its lease was taken over; its outcome was discarded");
           this.dispatch(claimed);

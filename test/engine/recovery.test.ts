@@ -1,0 +1,100 @@
+// Leases, fencing and lost attempts, with real databases: a node that lost its lease cannot
+// commit; a step whose attempts keep dying fails as crashed; ready steps really run in parallel.
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { test } from "node:test";
+import { Orchestrator } from "synergymesh";
+import { DIALECTS, FakeClock, rawQuery, tempDatabase, tempSqliteDatabase } from "synergymesh/testing";
+import { createAuditSealer } from "../../src/audit/audit-chain.js";
+import { WorkflowPlan } from "../../src/engine/workflow-plan.js";
+import { openStore } from "../../src/store/open-store.js";
+import { silentLogger } from "../../src/telemetry/logger.js";
+import { parseDefinition } from "../../src/workflow/parse-definition.js";
+
+for (const dialect of DIALECTS) {
+  test(`${dialect}: a node whose lease expired cannot commit; the node that took the task over can`, async () => {
+    const db = await tempDatabase(dialect);
+    const store = await openStore({ database: db.database, ...(db.schema ? { schema: db.schema } : {}), sealer: createAuditSealer(randomBytes(32)) });
+    try {
+      const definition = parseDefinition({ name: "one", steps: [{ id: "a", type: "noop" }] });
+      await store.engine.saveWorkflow({ tenantId: "default", workflowId: "one", name: "one", definition: JSON.stringify(definition), hash: "h", now: 0, audit: [] });
+      const plan = new WorkflowPlan(definition);
+      const step = { stepExecutionId: "se-1", executionId: "ex-1", tenantId: "default", stepId: "a", status: "pending" as const, attempts: 0, failures: 0, lost: 0, output: null, error: null, startedAt: null, finishedAt: null };
+      await store.engine.createExecution({
+        execution: { executionId: "ex-1", tenantId: "default", workflowId: "one", version: 1, status: "pending", input: {}, output: null, error: null, priority: 5, createdAt: 0, startedAt: null, finishedAt: null, deadlineAt: null, idempotencyKey: null },
+        steps: [step],
+        tasks: plan.initialTasks(0, 5),
+        logs: [],
+        audit: [],
+      });
+      const [byA] = await store.engine.claimTasks("node-a", 10, 1010, 10);
+      assert.ok(byA);
+      assert.deepEqual(await store.engine.claimTasks("node-b", 500, 1500, 10), [], "the lease holds until it expires");
+      const [byB] = await store.engine.claimTasks("node-b", 1010, 2010, 10);
+      assert.ok(byB, "after expiry another node takes the task over");
+      assert.equal(byB.fence, byA.fence + 1);
+      assert.equal(byB.step.lost, 1, "the first attempt counts as lost");
+      assert.equal(byB.step.failures, 0, "a lost attempt is not a failure: the idempotency key stays the same");
+      const decide = (snapshot: Parameters<typeof plan.onOutcome>[0], c: { stepId: string }) => plan.onOutcome(snapshot, c.stepId, { kind: "completed", output: { by: "someone" } }, 1100);
+      const late = await store.engine.completeTasks("node-a", [{ taskId: byA.taskId, fence: byA.fence, executionId: "ex-1", stepId: "a" }], decide);
+      assert.equal(late.stale.length, 1, "node A's commit is refused by the fence");
+      assert.equal((await store.engine.getExecution("default", "ex-1"))?.status, "running");
+      const onTime = await store.engine.completeTasks("node-b", [{ taskId: byB.taskId, fence: byB.fence, executionId: "ex-1", stepId: "a" }], decide);
+      assert.equal(onTime.applied.length, 1);
+      assert.equal((await store.engine.getExecution("default", "ex-1"))?.status, "completed");
+    } finally {
+      await store.close();
+      await db.cleanup();
+    }
+  });
+}
+
+test("a step whose attempts keep dying with their worker fails as crashed after the configured count", async () => {
+  const db = tempSqliteDatabase();
+  const clock = new FakeClock();
+  try {
+    const submitter = await Orchestrator.open({ database: db.database, logger: silentLogger, clock, startWorkers: false });
+    submitter.registerStepExecutor({ type: "poison", execute: () => "never reached" });
+    await submitter.registerWorkflow({ id: "poisoned", name: "poisoned", steps: [{ id: "p", type: "poison" }] });
+    const { executionId } = await submitter.startExecution("poisoned");
+    await submitter.close();
+    // Two earlier workers claimed the step and died with it (as a kill -9 would leave it).
+    await rawQuery(db, "UPDATE step_executions SET status = 'running', lost = 1, attempts = 2 WHERE execution_id = $1", [executionId]);
+    const worker = await Orchestrator.open({ database: db.database, logger: silentLogger, clock, maxLostAttempts: 2 });
+    let ran = false;
+    worker.registerStepExecutor({ type: "poison", execute: () => (ran = true) });
+    try {
+      const done = await worker.waitForExecution(executionId);
+      assert.equal(done.status, "failed");
+      assert.equal(done.steps[0]?.status, "failed");
+      assert.match(done.steps[0]?.error ?? "", /^crashed: 2 attempts were lost/);
+      assert.equal(ran, false, "the poison step is not run a third time");
+    } finally {
+      await worker.close();
+    }
+  } finally {
+    await db.cleanup();
+  }
+});
+
+test("ready steps overlap: ten parallel 200 ms waits finish in under 600 ms", async () => {
+  const db = tempSqliteDatabase();
+  const orch = await Orchestrator.open({ database: db.database, logger: silentLogger, concurrency: 10 });
+  try {
+    await orch.registerWorkflow({
+      id: "overlap",
+      name: "overlap",
+      steps: [{ id: "start", type: "wait", config: { duration: "0s" } }, ...Array.from({ length: 10 }, (_, i) => ({ id: `w${i}`, type: "wait", depends_on: ["start"], config: { duration: "200ms" } }))],
+    });
+    const started = performance.now();
+    const { executionId } = await orch.startExecution("overlap");
+    const done = await orch.waitForExecution(executionId);
+    const elapsed = performance.now() - started;
+    assert.equal(done.status, "completed");
+    assert.ok(elapsed < 600, `took ${elapsed.toFixed(0)} ms`);
+    assert.ok(elapsed >= 200, "and they did wait");
+  } finally {
+    await orch.close();
+    await db.cleanup();
+  }
+});
