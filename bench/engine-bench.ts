@@ -1,5 +1,6 @@
 // Engine benchmarks (issue: durable engine): durable steps per second of a 10-step linear workflow,
 // executions per second of a fan-out / fan-in, and start latency (start -> first step running).
+import { randomBytes } from "node:crypto";
 import { Orchestrator, TenantTier } from "synergymesh";
 import type { TestDatabase } from "synergymesh/testing";
 import { silentLogger } from "../src/telemetry/logger.js";
@@ -38,7 +39,7 @@ function percentile(sorted: number[], p: number): number {
 }
 
 export async function engineBench(label: string, db: TestDatabase): Promise<EngineFigures> {
-  const orch = await Orchestrator.open({ database: db.database, ...(db.schema ? { schema: db.schema } : {}), logger: silentLogger, concurrency: 64 });
+  const orch = await Orchestrator.open({ database: db.database, ...(db.schema ? { schema: db.schema } : {}), logger: silentLogger, concurrency: 64, auditKey: randomBytes(32), masterKey: randomBytes(32) });
   try {
     orch.registerStepExecutor({ type: "noop", execute: () => null });
     const tenantId = await orch.createTenant("Bench", TenantTier.ENTERPRISE);

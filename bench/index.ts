@@ -1,6 +1,7 @@
 // `npm run bench`: measured figures for docs/benchmarks.md. Everything goes through the public API
 // with SPEC D's durability settings (SQLite WAL + synchronous=NORMAL, PostgreSQL defaults), as a
 // tenant whose quota was raised with modifyQuota, so the limits are not what is measured.
+import { randomBytes } from "node:crypto";
 import os from "node:os";
 import { Orchestrator, SlidingWindowRateLimiter, TenantTier } from "synergymesh";
 import { TEST_POSTGRES_URL, tempPostgresSchema, tempSqliteDatabase } from "synergymesh/testing";
@@ -17,7 +18,7 @@ interface Row {
 const rows: Row[] = [];
 
 async function executeWithRetryThroughput(label: string, db: TestDatabase, calls: number, inFlight: number): Promise<number> {
-  const orch = await Orchestrator.open({ database: db.database, ...(db.schema ? { schema: db.schema } : {}), logger: silentLogger });
+  const orch = await Orchestrator.open({ database: db.database, ...(db.schema ? { schema: db.schema } : {}), logger: silentLogger, auditKey: randomBytes(32), masterKey: randomBytes(32) });
   try {
     const tenant = await orch.createTenant("Bench", TenantTier.ENTERPRISE);
     await orch.modifyQuota(tenant, RAISED);

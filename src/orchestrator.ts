@@ -34,6 +34,7 @@ import { QuotaGuard } from "./tenancy/quota-guard.js";
 import { SlidingWindowRateLimiter } from "./tenancy/rate-limiter.js";
 import type { Actor } from "./tenancy/tenant-service.js";
 import { TenantService } from "./tenancy/tenant-service.js";
+import { SecretService } from "./tenancy/secret-service.js";
 import type { ResourceQuota, ResourceRequest, Tenant, TenantTier } from "./tenancy/tiers.js";
 
 /** Seed 000 `get_metrics()`, in camelCase. */
@@ -103,6 +104,7 @@ export class Orchestrator {
   #executors = new StepExecutorRegistry();
   #workflows: WorkflowService;
   #executions: ExecutionService;
+  #secrets: SecretService;
   #closed = false;
   #running = new Set<Promise<unknown>>();
 
@@ -124,8 +126,9 @@ export class Orchestrator {
       random: options.random,
     });
     for (const executor of BUILTIN_EXECUTORS) this.#executors.register(executor);
+    this.#secrets = new SecretService(store, options.clock, options.masterKey);
     this.#engine = new Engine(
-      { store: store.engine, clock: options.clock, logger: options.logger, random: options.random, executors: this.#executors, secrets: () => undefined },
+      { store: store.engine, clock: options.clock, logger: options.logger, random: options.random, executors: this.#executors, secrets: (tenantId, name) => this.#secrets.resolve(tenantId, name) },
       { nodeId: options.nodeId, concurrency: options.concurrency, leaseMs: options.leaseMs, pollMs: options.pollMs, maxLostAttempts: options.maxLostAttempts, ...(options.faultPoint ? { faultPoint: options.faultPoint } : {}) },
     );
     this.#workflows = new WorkflowService(store.engine, options.clock, this.#executors);
@@ -332,6 +335,24 @@ export class Orchestrator {
   /** Resolves when the execution has ended, with its final state and steps. */
   waitForExecution(executionId: string, options: { tenantId?: string; signal?: AbortSignal } = {}): Promise<ExecutionDetails> {
     return this.#executions.wait(options.tenantId ?? DEFAULT_TENANT_ID, executionId, options.signal ? { signal: options.signal } : {});
+  }
+
+  // --- secrets -----------------------------------------------------------------------------
+
+  /** Stores a secret for `{{secrets.<name>}}`, encrypted at rest; the value can never be read back. */
+  async setSecret(name: string, value: string, options: { tenantId?: string; userId?: string } = {}): Promise<{ created: boolean }> {
+    const tenantId = options.tenantId ?? DEFAULT_TENANT_ID;
+    await this.#tenants.getActiveRow(tenantId);
+    return this.#secrets.set(tenantId, name, value, options.userId);
+  }
+
+  /** Names and times of the tenant's secrets (never values). */
+  listSecrets(tenantId: string = DEFAULT_TENANT_ID) {
+    return this.#secrets.list(tenantId);
+  }
+
+  deleteSecret(name: string, options: { tenantId?: string; userId?: string } = {}): Promise<void> {
+    return this.#secrets.delete(options.tenantId ?? DEFAULT_TENANT_ID, name, options.userId);
   }
 
   // --- metrics and health ------------------------------------------------------------------

@@ -31,6 +31,11 @@ export interface OrchestratorOptions {
    */
   auditKey?: string | Buffer;
   /**
+   * Key encrypting tenants' secrets (AES-256-GCM): 32+ bytes, hex or base64 (environment
+   * `SYNERGYMESH_MASTER_KEY`). Default: read from (or created in) the key file. Every node must share it.
+   */
+  masterKey?: string | Buffer;
+  /**
    * Where the generated keys live (mode 0600): default `<database>.key` beside a SQLite file,
    * `./synergymesh.key` for PostgreSQL (every node must share it), none for `:memory:`.
    * Environment: `SYNERGYMESH_KEY_FILE`.
@@ -71,7 +76,7 @@ export interface ResolvedOptions {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly auditKey: Buffer;
-  readonly masterKey: Buffer | undefined;
+  readonly masterKey: Buffer;
   readonly keyFile: string | undefined;
   /** True when this open created the key file (so a database with existing chains can refuse it). */
   readonly keyFileCreated: boolean;
@@ -97,21 +102,20 @@ export function resolveOptions(options: OrchestratorOptions = {}, env: NodeJS.Pr
   if (typeof database !== "string" || database.trim() === "") throw new ConfigError("database", "must be a SQLite file path, :memory:, or a postgres:// URL");
   const isPostgres = /^postgres(ql)?:\/\//i.test(database);
   const keyFile = options.keyFile ?? env.SYNERGYMESH_KEY_FILE ?? (database === ":memory:" ? undefined : isPostgres ? "./synergymesh.key" : `${database}.key`);
+  // Each key comes from the option, else the environment, else the key file (created when
+  // missing), else (for :memory:) a random key that lives as long as the process.
   const explicitAuditKey = options.auditKey ?? env.SYNERGYMESH_AUDIT_KEY;
-  let auditKey: Buffer;
-  let masterKey: Buffer | undefined = env.SYNERGYMESH_MASTER_KEY ? parseKey(env.SYNERGYMESH_MASTER_KEY, "SYNERGYMESH_MASTER_KEY") : undefined;
+  const explicitMasterKey = options.masterKey ?? env.SYNERGYMESH_MASTER_KEY;
   let keyFileCreated = false;
-  if (explicitAuditKey !== undefined) {
-    auditKey = parseKey(explicitAuditKey, "auditKey");
-  } else if (keyFile) {
+  let fromFile: { auditKey: Buffer; masterKey: Buffer } | undefined;
+  if (keyFile && (explicitAuditKey === undefined || explicitMasterKey === undefined)) {
     const keys = loadOrCreateKeyFile(keyFile);
-    auditKey = keys.auditKey;
-    masterKey ??= keys.masterKey;
-    keyFileCreated = keys.created;
-  } else {
-    auditKey = randomBytes(32);
+    fromFile = keys;
+    // What matters for the lost-key check is whether the audit key is new.
+    keyFileCreated = keys.created && explicitAuditKey === undefined;
   }
-  masterKey ??= keyFile ? undefined : randomBytes(32);
+  const auditKey = explicitAuditKey !== undefined ? parseKey(explicitAuditKey, "auditKey") : (fromFile?.auditKey ?? randomBytes(32));
+  const masterKey = explicitMasterKey !== undefined ? parseKey(explicitMasterKey, options.masterKey !== undefined ? "masterKey" : "SYNERGYMESH_MASTER_KEY") : (fromFile?.masterKey ?? randomBytes(32));
   return Object.freeze({
     database,
     schema: options.schema ?? env.SYNERGYMESH_DATABASE_SCHEMA,

@@ -269,6 +269,39 @@ export class KyselyStore implements Store {
     };
   }
 
+  // --- secrets -----------------------------------------------------------------------------
+
+  async putSecret(tenantId: string, name: string, ciphertext: string, now: number, audit: AuditEntry[]): Promise<boolean> {
+    return this.#write(async (trx) => {
+      const existing = await trx.selectFrom("secrets").select("name").where("tenant_id", "=", tenantId).where("name", "=", name).executeTakeFirst();
+      if (existing) await trx.updateTable("secrets").set({ ciphertext, updated_at: now }).where("tenant_id", "=", tenantId).where("name", "=", name).execute();
+      else await trx.insertInto("secrets").values({ tenant_id: tenantId, name, ciphertext, created_at: now, updated_at: now }).execute();
+      await this.#appendAudit(trx, audit);
+      return !existing;
+    });
+  }
+
+  async getSecret(tenantId: string, name: string): Promise<string | undefined> {
+    this.#assertOpen();
+    const row = await this.#db.selectFrom("secrets").select("ciphertext").where("tenant_id", "=", tenantId).where("name", "=", name).executeTakeFirst();
+    return row?.ciphertext;
+  }
+
+  async listSecrets(tenantId: string) {
+    this.#assertOpen();
+    const rows = await this.#db.selectFrom("secrets").select(["name", "created_at", "updated_at"]).where("tenant_id", "=", tenantId).orderBy("name").execute();
+    return rows.map((r) => ({ name: r.name, createdAt: Number(r.created_at), updatedAt: Number(r.updated_at) }));
+  }
+
+  async deleteSecret(tenantId: string, name: string, audit: AuditEntry[]): Promise<boolean> {
+    return this.#write(async (trx) => {
+      const deleted = await trx.deleteFrom("secrets").where("tenant_id", "=", tenantId).where("name", "=", name).executeTakeFirst();
+      if (Number(deleted.numDeletedRows) === 0) return false;
+      await this.#appendAudit(trx, audit);
+      return true;
+    });
+  }
+
   // --- token usage -------------------------------------------------------------------------
 
   async addTokenUsage(tenantId: string, day: string, inputTokens: number, outputTokens: number): Promise<TokenUsageRow> {

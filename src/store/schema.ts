@@ -133,7 +133,16 @@ export interface ExecutionLogsTable {
   timestamp: number;
 }
 
+export interface SecretsTable {
+  tenant_id: string;
+  name: string;
+  ciphertext: string;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Database {
+  secrets: SecretsTable;
   workflows: WorkflowsTable;
   workflow_versions: WorkflowVersionsTable;
   executions: ExecutionsTable;

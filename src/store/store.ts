@@ -104,6 +104,14 @@ export interface Store {
   /** Statistics of one tenant, or summed over all tenants when `tenantId` is omitted. */
   getExecutionStats(tenantId?: string): Promise<ExecutionStatsRow>;
 
+  /** Stores (or replaces) an encrypted secret with its audit record; true when it was new. */
+  putSecret(tenantId: string, name: string, ciphertext: string, now: number, audit: AuditEntry[]): Promise<boolean>;
+  /** The ciphertext of a tenant's secret, or undefined. */
+  getSecret(tenantId: string, name: string): Promise<string | undefined>;
+  /** Names and times only: values never leave the store in clear. */
+  listSecrets(tenantId: string): Promise<Array<{ name: string; createdAt: number; updatedAt: number }>>;
+  deleteSecret(tenantId: string, name: string, audit: AuditEntry[]): Promise<boolean>;
+
   /** Adds tokens to the tenant's day and returns the day's totals after the addition. */
   addTokenUsage(tenantId: string, day: string, inputTokens: number, outputTokens: number): Promise<TokenUsageRow>;
   getTokenUsage(tenantId: string, day: string): Promise<TokenUsageRow>;

@@ -25,7 +25,7 @@ export async function openTestOrchestrator(dialect: DialectName = "sqlite", opti
   const db = await tempDatabase(dialect);
   const clock = options.clock instanceof FakeClock ? options.clock : new FakeClock();
   const auditKey = randomBytes(32);
-  const orch = await Orchestrator.open({ auditKey, logger: silentLogger, ...options, clock, database: db.database, ...(db.schema ? { schema: db.schema } : {}) });
+  const orch = await Orchestrator.open({ auditKey, masterKey: randomBytes(32), logger: silentLogger, ...options, clock, database: db.database, ...(db.schema ? { schema: db.schema } : {}) });
   return {
     orch,
     clock,

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { NonRetryableError } from "synergymesh";
 import type { StepContext, StepExecutor } from "synergymesh";
-import { DIALECTS, openTestOrchestrator } from "synergymesh/testing";
+import { DIALECTS, openTestOrchestrator, rawQuery } from "synergymesh/testing";
 import type { TestOrchestrator } from "synergymesh/testing";
 
 /** Step types the tests register, as a user would. */
@@ -298,3 +298,45 @@ steps:
     });
   });
 }
+
+describe("secrets in steps", () => {
+  test("a secret renders into a step, never into its output, logs or errors, and is never readable", async () => {
+    const t = await openTestOrchestrator("sqlite");
+    try {
+      const seen: unknown[] = [];
+      t.orch.registerStepExecutor({
+        type: "leaky",
+        execute(ctx: StepContext) {
+          seen.push(ctx.config.token);
+          ctx.log("info", `calling with ${String(ctx.config.token)}`);
+          if (ctx.config.fail) throw new Error(`upstream refused token ${String(ctx.config.token)}`);
+          return { echoed: ctx.config.token, note: `token was ${String(ctx.config.token)}` };
+        },
+      });
+      assert.deepEqual(await t.orch.setSecret("api_token", "s3cr3t-value-123"), { created: true });
+      assert.deepEqual(await t.orch.setSecret("api_token", "s3cr3t-value-123"), { created: false });
+      const { workflowId } = await t.orch.registerWorkflow(`
+name: secretive
+steps:
+  - { id: use, type: leaky, config: { token: "{{secrets.api_token}}" } }
+  - { id: fail, type: leaky, depends_on: [use], config: { token: "{{secrets.api_token}}", fail: true } }
+`);
+      const { executionId } = await t.orch.startExecution(workflowId);
+      const done = await t.orch.waitForExecution(executionId);
+      assert.equal(seen[0], "s3cr3t-value-123", "the executor got the clear value");
+      const everything = JSON.stringify([done, await t.orch.getExecutionLogs(executionId), await t.orch.listSecrets(), await t.orch.getAuditLogs("default", { hours: 1 })]);
+      assert.ok(!everything.includes("s3cr3t-value-123"), "the value appears nowhere");
+      assert.deepEqual(done.steps.find((s) => s.stepId === "use")?.output, { echoed: "[REDACTED]", note: "token was [REDACTED]" });
+      assert.equal(done.steps.find((s) => s.stepId === "fail")?.error, "upstream refused token [REDACTED]");
+      assert.deepEqual((await t.orch.listSecrets()).map((s) => s.name), ["api_token"]);
+      const stored = await rawQuery<{ ciphertext: string }>(t.db, "SELECT ciphertext FROM secrets");
+      assert.ok(!stored[0]?.ciphertext.includes("s3cr3t"), "encrypted at rest");
+      assert.equal((await t.orch.getAuditLogs("default", { action: "set_secret" })).length, 2);
+      await t.orch.deleteSecret("api_token");
+      await assert.rejects(t.orch.deleteSecret("api_token"), { code: "NOT_FOUND" });
+      await assert.rejects(t.orch.setSecret("bad name", "x"), { code: "VALIDATION_FAILED" });
+    } finally {
+      await t.dispose();
+    }
+  });
+});

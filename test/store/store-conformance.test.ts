@@ -95,6 +95,16 @@ for (const dialect of DIALECTS) {
       assert.equal((await store.getTokenUsage("tenant-aaaaaaaaaaaa", "2026-01-02")).inputTokens, 0);
     });
 
+    test("secrets: stored as given (ciphertext), replaced, listed by name only, deleted with audit", async () => {
+      assert.equal(await store.putSecret("tenant-aaaaaaaaaaaa", "k", "v1.cipher", 1, [entry("tenant-aaaaaaaaaaaa", "set_secret")]), true);
+      assert.equal(await store.putSecret("tenant-aaaaaaaaaaaa", "k", "v1.other", 2, [entry("tenant-aaaaaaaaaaaa", "set_secret")]), false);
+      assert.equal(await store.getSecret("tenant-aaaaaaaaaaaa", "k"), "v1.other");
+      assert.equal(await store.getSecret("tenant-bbbbbbbbbbbb", "k"), undefined, "another tenant's secret is invisible");
+      assert.deepEqual(await store.listSecrets("tenant-aaaaaaaaaaaa"), [{ name: "k", createdAt: 1, updatedAt: 2 }]);
+      assert.equal(await store.deleteSecret("tenant-aaaaaaaaaaaa", "k", [entry("tenant-aaaaaaaaaaaa", "delete_secret")]), true);
+      assert.equal(await store.deleteSecret("tenant-aaaaaaaaaaaa", "k", []), false);
+    });
+
     test("opening again applies no migration twice and keeps the data", async () => {
       const again = await open();
       try {

@@ -150,4 +150,18 @@ export const sqliteMigrations: Migration[] = [
       `CREATE INDEX execution_logs_execution ON execution_logs (execution_id, timestamp)`,
     ],
   },
+  {
+    version: 3,
+    name: "secrets",
+    statements: [
+      `CREATE TABLE secrets (
+        tenant_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        ciphertext TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (tenant_id, name)
+      ) STRICT`,
+    ],
+  },
 ];
