@@ -332,6 +332,25 @@ export class Orchestrator {
     return this.#executions.cancel(options.tenantId ?? DEFAULT_TENANT_ID, executionId, options.userId);
   }
 
+  /** Pause: no new step starts; running steps finish. */
+  pauseExecution(executionId: string, options: { tenantId?: string; userId?: string } = {}): Promise<ExecutionRow> {
+    return this.#executions.pause(options.tenantId ?? DEFAULT_TENANT_ID, executionId, options.userId);
+  }
+
+  resumeExecution(executionId: string, options: { tenantId?: string; userId?: string } = {}): Promise<ExecutionRow> {
+    return this.#executions.resume(options.tenantId ?? DEFAULT_TENANT_ID, executionId, options.userId);
+  }
+
+  /** Runs a failed, timed-out or cancelled execution again from its failed steps, keeping finished outputs. */
+  retryExecution(executionId: string, options: { tenantId?: string; userId?: string } = {}): Promise<ExecutionRow> {
+    return this.#executions.retry(options.tenantId ?? DEFAULT_TENANT_ID, executionId, options.userId);
+  }
+
+  /** Runs one failed step execution again (and the steps it had kept from running). */
+  retryStepExecution(stepExecutionId: string, options: { tenantId?: string; userId?: string } = {}): Promise<ExecutionRow> {
+    return this.#executions.retryStep(options.tenantId ?? DEFAULT_TENANT_ID, stepExecutionId, options.userId);
+  }
+
   /** Resolves when the execution has ended, with its final state and steps. */
   waitForExecution(executionId: string, options: { tenantId?: string; signal?: AbortSignal } = {}): Promise<ExecutionDetails> {
     return this.#executions.wait(options.tenantId ?? DEFAULT_TENANT_ID, executionId, options.signal ? { signal: options.signal } : {});

@@ -5,7 +5,8 @@ import { makeAuditEntry } from "../audit/audit-log.js";
 import type { Clock } from "../core/clock.js";
 import { ConflictError, NotFoundError, ValidationError } from "../core/errors.js";
 import { newId } from "../core/ids.js";
-import type { EngineStore, ExecutionRow, ExecutionStatus, LogRow, StepRow } from "../store/engine-store.js";
+import type { Effects, EngineStore, ExecutionRow, ExecutionSnapshot, ExecutionStatus, LogRow, StepRow } from "../store/engine-store.js";
+import type { WorkflowPlan } from "./workflow-plan.js";
 import type { Engine } from "./engine.js";
 import type { WorkflowService } from "./workflow-service.js";
 
@@ -128,6 +129,72 @@ export class ExecutionService {
       this.#engine.abortExecution(executionId, new Error("the execution was cancelled"));
       this.#engine.emitFinished({ tenantId, executionId, workflowId: current.workflowId, status: "cancelled", error: "cancelled by user" });
     }
+    return (await this.get(tenantId, executionId)) as ExecutionRow;
+  }
+
+  /** Pause: no new step starts (running ones finish); resume continues. */
+  pause(tenantId: string, executionId: string, userId = "system"): Promise<ExecutionRow> {
+    return this.#control(tenantId, executionId, "pause_execution", userId, (plan, snapshot, now) => {
+      if (snapshot.execution.status !== "running" && snapshot.execution.status !== "pending") return `is ${snapshot.execution.status}; only pending or running executions can be paused`;
+      return plan.pause(snapshot, now);
+    });
+  }
+
+  resume(tenantId: string, executionId: string, userId = "system"): Promise<ExecutionRow> {
+    return this.#control(tenantId, executionId, "resume_execution", userId, (plan, snapshot, now) => {
+      if (snapshot.execution.status !== "paused") return `is ${snapshot.execution.status}; only paused executions can be resumed`;
+      return plan.resume(snapshot, now);
+    });
+  }
+
+  /** Runs the failed steps (and what they blocked) again; completed steps keep their outputs. */
+  retry(tenantId: string, executionId: string, userId = "system"): Promise<ExecutionRow> {
+    return this.#control(tenantId, executionId, "retry_execution", userId, (plan, snapshot, now) => {
+      const status = snapshot.execution.status;
+      if (status !== "failed" && status !== "timed_out" && status !== "cancelled") return `is ${status}; only failed, timed-out or cancelled executions can be retried`;
+      return plan.retry(snapshot, now);
+    });
+  }
+
+  /** Runs one failed step execution again (seed 001 `POST /step-executions/{id}/retry`). */
+  async retryStep(tenantId: string, stepExecutionId: string, userId = "system"): Promise<ExecutionRow> {
+    const found = await this.#store.findStepExecution(tenantId, stepExecutionId);
+    if (!found) throw new NotFoundError("step execution", stepExecutionId);
+    return this.#control(tenantId, found.executionId, "retry_step", userId, (plan, snapshot, now) => {
+      const row = snapshot.steps.get(found.stepId);
+      if (!row || (row.status !== "failed" && row.status !== "timed_out" && row.status !== "cancelled")) return `step ${found.stepId} is ${row?.status}; only failed, timed-out or cancelled steps can be retried`;
+      if (snapshot.execution.status === "paused") return "is paused; resume it first";
+      return plan.retry(snapshot, now, found.stepId);
+    });
+  }
+
+  async #control(tenantId: string, executionId: string, action: string, userId: string, decide: (plan: WorkflowPlan, snapshot: ExecutionSnapshot, now: number) => Effects | string): Promise<ExecutionRow> {
+    const current = await this.get(tenantId, executionId);
+    const plan = await this.#engine.plan(tenantId, current.workflowId, current.version);
+    const now = this.#clock.now();
+    let refusal: string | undefined;
+    let finished: { status: ExecutionStatus; error: string | null } | undefined;
+    const result = await this.#store.updateExecution(
+      tenantId,
+      executionId,
+      (snapshot) => {
+        const effects = decide(plan, snapshot, now);
+        if (typeof effects === "string") {
+          refusal = effects;
+          return undefined;
+        }
+        const status = effects.execution?.status;
+        if (status && FINAL.has(status)) finished = { status, error: effects.execution?.error ?? null };
+        effects.audit = [makeAuditEntry(this.#clock, { tenantId, action, status: "success", componentId: current.workflowId, userId, metadata: { execution_id: executionId } })];
+        return effects;
+      },
+      this.#engine.leaseOffer(),
+    );
+    if (!result.found) throw new NotFoundError("execution", executionId);
+    if (refusal) throw new ConflictError(`Execution ${executionId} ${refusal}`, { executionId });
+    this.#engine.dispatch(result.claimed);
+    this.#engine.noteQueue(result.hint);
+    if (finished) this.#engine.emitFinished({ tenantId, executionId, workflowId: current.workflowId, ...finished });
     return (await this.get(tenantId, executionId)) as ExecutionRow;
   }
 

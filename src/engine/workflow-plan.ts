@@ -101,6 +101,11 @@ export class WorkflowPlan {
       case "failed": {
         const failures = row.failures + 1;
         const maxAttempts = step.retry?.maxAttempts ?? 1;
+        if (outcome.retryable && failures < maxAttempts && step.retry && snapshot.execution.status === "paused") {
+          // Paused: the retry is owed but not queued; resume queues it.
+          set({ status: "retrying", failures, error: outcome.error });
+          return effects;
+        }
         if (outcome.retryable && failures < maxAttempts && step.retry) {
           const delay = outcome.retryAfterMs ?? backoffDelay({ maxRetries: maxAttempts - 1, initialDelay: step.retry.initialDelayMs, maxDelay: step.retry.maxDelayMs, exponentialBase: step.retry.backoffFactor, jitter: step.retry.jitter, timeout: 0 }, failures - 1, random);
           set({ status: "retrying", failures, error: outcome.error });
@@ -114,9 +119,63 @@ export class WorkflowPlan {
         break;
       }
     }
+    // A paused execution records what finished but starts nothing and does not end.
+    if (snapshot.execution.status === "paused") return effects;
     this.#scheduleReady(snapshot, effects, now);
     this.#finishIfDone(snapshot, effects, now);
     return effects;
+  }
+
+  /** Pause: nothing new starts; queued (not running) steps leave the queue and keep their state. */
+  pause(snapshot: ExecutionSnapshot, now: number): Effects {
+    const drop = [...snapshot.queued].filter((stepId) => snapshot.steps.get(stepId)?.status !== "running");
+    snapshot.execution.status = "paused";
+    return { steps: [], newTasks: [], dropTasks: drop, execution: { status: "paused" }, logs: [{ stepId: null, level: "info", message: "execution paused", timestamp: now }] };
+  }
+
+  /** Resume: waiting and retrying steps go back to the queue, ready steps start, and the execution may end. */
+  resume(snapshot: ExecutionSnapshot, now: number): Effects {
+    const effects: Effects = { steps: [], newTasks: [], logs: [{ stepId: null, level: "info", message: "execution resumed", timestamp: now }], execution: { status: "running" } };
+    snapshot.execution.status = "running";
+    this.#requeueOwed(snapshot, effects, now);
+    this.#scheduleReady(snapshot, effects, now);
+    this.#finishIfDone(snapshot, effects, now);
+    return effects;
+  }
+
+  /**
+   * Retry: failed, timed-out and cancelled steps run again from their first attempt, as do the
+   * steps they kept from running; finished outputs are kept.
+   */
+  retry(snapshot: ExecutionSnapshot, now: number, only?: string): Effects {
+    const effects: Effects = { steps: [], newTasks: [], logs: [], execution: { status: "running", error: null, finishedAt: null } };
+    const reopen = (row: StepRow) => {
+      const change = { status: "pending" as const, failures: 0, error: null, finishedAt: null };
+      Object.assign(row, change);
+      effects.steps.push({ stepId: row.stepId, ...change });
+    };
+    for (const row of snapshot.steps.values()) {
+      const failed = row.status === "failed" || row.status === "timed_out" || row.status === "cancelled";
+      const unreached = row.status === "skipped" && row.error === SKIP_NOT_REACHED;
+      if (only !== undefined ? row.stepId === only || unreached : failed || unreached) reopen(row);
+    }
+    snapshot.execution.status = "running";
+    Object.assign(snapshot.execution, { error: null, finishedAt: null });
+    effects.logs.push({ stepId: only ?? null, level: "info", message: only ? `step ${only} retried` : "execution retried from its failed steps", timestamp: now });
+    this.#requeueOwed(snapshot, effects, now);
+    this.#scheduleReady(snapshot, effects, now);
+    this.#finishIfDone(snapshot, effects, now);
+    return effects;
+  }
+
+  /** Steps that owe a run (a retry or a wait) but have no task: queue them now. */
+  #requeueOwed(snapshot: ExecutionSnapshot, effects: Effects, now: number): void {
+    for (const row of snapshot.steps.values()) {
+      if ((row.status === "retrying" || row.status === "waiting") && !snapshot.queued.has(row.stepId)) {
+        effects.newTasks.push({ stepId: row.stepId, readyAt: now, priority: this.#priority(row.stepId, snapshot.execution.priority) });
+        snapshot.queued.add(row.stepId);
+      }
+    }
   }
 
   /** Effects that end the execution now (cancel, timeout): queued work dropped, open steps closed. */

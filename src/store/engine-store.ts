@@ -179,6 +179,7 @@ export interface EngineStore {
   getExecution(tenantId: string, executionId: string): Promise<ExecutionRow | undefined>;
   listExecutions(filter: ExecutionFilter): Promise<ExecutionRow[]>;
   getSteps(tenantId: string, executionId: string): Promise<StepRow[]>;
+  findStepExecution(tenantId: string, stepExecutionId: string): Promise<StepRow | undefined>;
   getLogs(tenantId: string, executionId: string, options?: { stepId?: string; limit?: number }): Promise<LogRow[]>;
 
   /** Leases up to `limit` ready tasks, round-robin across tenants, highest priority first. */

@@ -170,6 +170,11 @@ export class KyselyEngineStore implements EngineStore {
     return rows.map(toStep);
   }
 
+  async findStepExecution(tenantId: string, stepExecutionId: string): Promise<StepRow | undefined> {
+    const row = await this.#db.selectFrom("step_executions").selectAll().where("tenant_id", "=", tenantId).where("step_execution_id", "=", stepExecutionId).executeTakeFirst();
+    return row ? toStep(row) : undefined;
+  }
+
   async getLogs(tenantId: string, executionId: string, options: { stepId?: string; limit?: number } = {}): Promise<LogRow[]> {
     let q = this.#db.selectFrom("execution_logs").selectAll().where("tenant_id", "=", tenantId).where("execution_id", "=", executionId);
     if (options.stepId !== undefined) q = q.where("step_id", "=", options.stepId);

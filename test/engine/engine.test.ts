@@ -289,6 +289,84 @@ steps:
       await assert.rejects(t.orch.getWorkflow("bad"), { code: "NOT_FOUND" });
     });
 
+    test("pause lets running steps finish but starts nothing new; resume continues", async () => {
+      let release!: () => void;
+      t.orch.registerStepExecutor({ type: "gate", execute: () => new Promise((resolve) => (release = () => resolve({ opened: true }))) }, { replace: true });
+      const { workflowId } = await t.orch.registerWorkflow(`
+name: pausable
+steps:
+  - { id: gate, type: gate }
+  - { id: next, type: echo, depends_on: [gate] }
+`);
+      // Subscribed before the start: with claim-on-commit the first step starts inside that call.
+      const gateStarted = new Promise<void>((resolve) => t.orch.events.on("step.started", function started(e) {
+        if (e.stepId === "gate") {
+          t.orch.events.off("step.started", started);
+          resolve();
+        }
+      }));
+      const { executionId } = await t.orch.startExecution(workflowId);
+      await gateStarted;
+      assert.equal((await t.orch.pauseExecution(executionId)).status, "paused");
+      await assert.rejects(t.orch.pauseExecution(executionId), { code: "CONFLICT" });
+      const gateDone = new Promise<void>((resolve) => t.orch.events.on("step.finished", function finished(e) {
+        if (e.executionId === executionId && e.stepId === "gate") {
+          t.orch.events.off("step.finished", finished);
+          resolve();
+        }
+      }));
+      release();
+      await gateDone;
+      const paused = await t.orch.getExecution(executionId);
+      assert.equal(paused.status, "paused");
+      assert.deepEqual(paused.steps.map((s) => [s.stepId, s.status]).sort(), [["gate", "completed"], ["next", "pending"]]);
+      await t.orch.resumeExecution(executionId);
+      const done = await t.orch.waitForExecution(executionId);
+      assert.equal(done.status, "completed");
+      assert.equal(done.steps.find((s) => s.stepId === "next")?.status, "completed");
+    });
+
+    test("retry runs the failed steps again and keeps finished outputs; one step can be retried alone", async () => {
+      let healthy = false;
+      let firstRuns = 0;
+      t.orch.registerStepExecutor({ type: "counted", execute: () => ({ run: ++firstRuns }) }, { replace: true });
+      t.orch.registerStepExecutor({ type: "sick", execute: () => {
+        if (!healthy) throw new NonRetryableError("still sick");
+        return { ok: true };
+      } }, { replace: true });
+      const yaml = `
+name: retriable
+steps:
+  - { id: first, type: counted }
+  - { id: sick, type: sick, depends_on: [first] }
+  - { id: last, type: echo, depends_on: [sick] }
+`;
+      const { workflowId } = await t.orch.registerWorkflow(yaml);
+      const { executionId } = await t.orch.startExecution(workflowId);
+      const failed = await t.orch.waitForExecution(executionId);
+      assert.equal(failed.status, "failed");
+      assert.equal(failed.steps.find((s) => s.stepId === "last")?.status, "skipped");
+      await assert.rejects(t.orch.resumeExecution(executionId), { code: "CONFLICT" });
+      healthy = true;
+      await t.orch.retryExecution(executionId);
+      const done = await t.orch.waitForExecution(executionId);
+      assert.equal(done.status, "completed");
+      assert.deepEqual(done.steps.find((s) => s.stepId === "first")?.output, { run: 1 }, "the finished step did not run again");
+      assert.equal(done.steps.find((s) => s.stepId === "last")?.status, "completed");
+      await assert.rejects(t.orch.retryExecution(executionId), { code: "CONFLICT" });
+
+      healthy = false;
+      const second = await t.orch.startExecution(workflowId);
+      const failedAgain = await t.orch.waitForExecution(second.executionId);
+      const sickStep = failedAgain.steps.find((s) => s.stepId === "sick");
+      assert.ok(sickStep);
+      healthy = true;
+      await t.orch.retryStepExecution(sickStep.stepExecutionId);
+      const fixed = await t.orch.waitForExecution(second.executionId);
+      assert.equal(fixed.status, "completed");
+      await assert.rejects(t.orch.retryStepExecution("00000000-0000-0000-0000-000000000000"), { code: "NOT_FOUND" });
+    });
+
     test("another tenant's workflow and execution answer like missing ones", async () => {
       const other = await t.orch.createTenant("Other", "basic");
       const { executionId } = await t.orch.startExecution("versioned");
