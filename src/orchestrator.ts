@@ -26,6 +26,7 @@ import { StepExecutorRegistry } from "./engine/step-executor.js";
 import type { RegisteredWorkflow, RegisterWorkflowOptions } from "./engine/workflow-service.js";
 import { WorkflowService } from "./engine/workflow-service.js";
 import { BUILTIN_EXECUTORS } from "./executors/builtin.js";
+import { createSubworkflowExecutor } from "./executors/subworkflow/subworkflow-executor.js";
 import type { WorkflowDefinition } from "./workflow/model.js";
 import type { Store } from "./store/store.js";
 import { Metrics } from "./telemetry/metrics.js";
@@ -133,6 +134,12 @@ export class Orchestrator {
     );
     this.#workflows = new WorkflowService(store.engine, options.clock, this.#executors);
     this.#executions = new ExecutionService(store.engine, options.clock, this.#engine, this.#workflows);
+    this.#executors.register(
+      createSubworkflowExecutor({
+        start: (tenantId, workflowId, input, opts) => this.#executions.start(tenantId, workflowId, input, opts),
+        get: (tenantId, executionId) => this.#executions.get(tenantId, executionId),
+      }),
+    );
   }
 
   /** Opens the store (migrating it), creates the `default` tenant when missing, and returns a ready orchestrator. */
@@ -349,6 +356,11 @@ export class Orchestrator {
   /** Runs one failed step execution again (and the steps it had kept from running). */
   retryStepExecution(stepExecutionId: string, options: { tenantId?: string; userId?: string } = {}): Promise<ExecutionRow> {
     return this.#executions.retryStep(options.tenantId ?? DEFAULT_TENANT_ID, stepExecutionId, options.userId);
+  }
+
+  /** Approves or rejects a waiting `approval` step; the step then completes (approved) or fails (rejected). */
+  decideApproval(executionId: string, stepId: string, decision: { approved: boolean; comment?: string; userId?: string; tenantId?: string }): Promise<ExecutionRow> {
+    return this.#executions.decideApproval(decision.tenantId ?? DEFAULT_TENANT_ID, executionId, stepId, decision);
   }
 
   /** Resolves when the execution has ended, with its final state and steps. */

@@ -45,6 +45,11 @@ interface PendingCompletion extends Completion {
   reject: (error: unknown) => void;
 }
 
+/** Timers wake at most a day ahead (setTimeout overflows past 2^31 ms); waking early just re-arms. */
+function timerDelay(ms: number): number {
+  return Math.min(Math.max(0, ms), 86_400_000);
+}
+
 export class Engine {
   readonly events = new EngineEvents();
   #store: EngineStore;
@@ -208,7 +213,7 @@ export class Engine {
       this.#timer = undefined;
       this.#timerAt = Infinity;
       this.wake();
-    }, next - now);
+    }, timerDelay(next - now));
   }
 
   /** After a commit: claim what it could not lease to this node, and wake when its timed tasks are due. */
@@ -224,7 +229,7 @@ export class Engine {
         this.#timer = undefined;
         this.#timerAt = Infinity;
         this.wake();
-      }, Math.max(0, hint.nextReadyAt - this.#clock.now()));
+      }, timerDelay(hint.nextReadyAt - this.#clock.now()));
     }
   }
 

@@ -168,6 +168,27 @@ export class ExecutionService {
     });
   }
 
+  /** Records a decision on a waiting approval step and queues the step so it finishes now. */
+  decideApproval(tenantId: string, executionId: string, stepId: string, decision: { approved: boolean; comment?: string; userId?: string }): Promise<ExecutionRow> {
+    if (typeof decision?.approved !== "boolean") throw new ValidationError([{ path: "approved", message: "must be true or false" }]);
+    const userId = decision.userId ?? "system";
+    return this.#control(tenantId, executionId, decision.approved ? "approve_step" : "reject_step", userId, (plan, snapshot, now) => {
+      const row = snapshot.steps.get(stepId);
+      const state = row?.output as { status?: string } | null | undefined;
+      if (!row || plan.steps.get(stepId)?.type !== "approval") return `has no approval step ${stepId}`;
+      if (row.status !== "waiting" || state?.status !== "pending") return `step ${stepId} is not waiting for approval (it is ${row.status})`;
+      const output = { ...(row.output as object), status: decision.approved ? "approved" : "rejected", decided_by: userId, decided_at: now, ...(decision.comment ? { comment: decision.comment } : {}) };
+      row.output = output;
+      snapshot.queued.delete(stepId);
+      return {
+        steps: [{ stepId, output }],
+        dropTasks: [stepId],
+        newTasks: snapshot.execution.status === "paused" ? [] : [{ stepId, readyAt: now, priority: plan.steps.get(stepId)?.priority ?? snapshot.execution.priority }],
+        logs: [{ stepId, level: "info", message: `${decision.approved ? "approved" : "rejected"} by ${userId}`, timestamp: now }],
+      };
+    });
+  }
+
   async #control(tenantId: string, executionId: string, action: string, userId: string, decide: (plan: WorkflowPlan, snapshot: ExecutionSnapshot, now: number) => Effects | string): Promise<ExecutionRow> {
     const current = await this.get(tenantId, executionId);
     const plan = await this.#engine.plan(tenantId, current.workflowId, current.version);

@@ -33,6 +33,11 @@ export interface StepContext {
   log(level: "debug" | "info" | "warn" | "error", message: string, data?: unknown): void;
   /** Returns the step to the queue until `readyAt` without counting a failure (the `wait` type). */
   waitUntil(readyAt: number, state?: unknown): WaitRequest;
+  /**
+   * Runs another step type inside this step (loop bodies, parallel branches): its config is
+   * rendered now with `loop` in scope, and its idempotency key is this step's plus `keySuffix`.
+   */
+  runInline(body: { type: string; config?: Record<string, unknown> }, options: { loop?: { item: unknown; index: number }; keySuffix: string }): Promise<unknown>;
 }
 
 /** Returned by `execute` to be run again later (see StepContext.waitUntil). */
@@ -61,6 +66,8 @@ export interface StepExecutor {
   readonly type: string;
   /** Checks `config` when a definition is validated (paths under `steps[i].config`). */
   readonly configSchema?: ZodType;
+  /** Config keys the runner leaves unrendered (a loop body renders them per iteration). */
+  readonly rawConfigKeys?: readonly string[];
   execute(context: StepContext): Promise<unknown> | unknown;
 }
 

@@ -61,10 +61,13 @@ export class StepRunner {
         const context = buildExpressionContext({ input: scope.input, variables: scope.variables, steps: stepStates, stepOrder: [...plan.steps.keys()], execution: scope.execution });
         if (!evaluateCondition(step.when, context)) return { kind: "skipped", reason: SKIP_CONDITION_FALSE };
       }
-      const rendered = renderWithSecrets({ config: step.config, input: step.inputMapping }, scope);
+      const raw = this.#p.executors.get(step.type)?.rawConfigKeys ?? [];
+      const renderable = raw.length ? Object.fromEntries(Object.entries(step.config).filter(([k]) => !raw.includes(k))) : step.config;
+      const rendered = renderWithSecrets({ config: renderable, input: step.inputMapping }, scope);
       for (const secret of rendered.secretsUsed) redactor.add(secret);
-      const { config, input: stepInput } = rendered.value as { config: Record<string, unknown>; input: Record<string, unknown> };
-      const result = await this.#execute(input, step, config, stepInput, redactor, stepStates);
+      const { config: renderedConfig, input: stepInput } = rendered.value as { config: Record<string, unknown>; input: Record<string, unknown> };
+      const config = raw.length ? { ...renderedConfig, ...Object.fromEntries(raw.filter((k) => k in step.config).map((k) => [k, step.config[k]])) } : renderedConfig;
+      const result = await this.#execute(input, step, config, stepInput, redactor, stepStates, scope);
       if (result instanceof WaitRequest) return { kind: "reschedule", readyAt: result.readyAt, status: "waiting", output: result.state };
       if (isBranchResult(result)) return { kind: "completed", output: this.#mapOutput(step, redactor.redactValue(result.output), scope), branches: result.branches };
       return { kind: "completed", output: this.#mapOutput(step, redactor.redactValue(result), scope) };
@@ -73,7 +76,7 @@ export class StepRunner {
     }
   }
 
-  async #execute(input: RunInput, step: StepDefinition, config: Record<string, unknown>, stepInput: Record<string, unknown>, redactor: Redactor, steps: Record<string, { status: string; output: unknown }>): Promise<unknown> {
+  async #execute(input: RunInput, step: StepDefinition, config: Record<string, unknown>, stepInput: Record<string, unknown>, redactor: Redactor, steps: Record<string, { status: string; output: unknown }>, scope: TemplateScope): Promise<unknown> {
     const { task, execution } = input;
     const executor = this.#p.executors.get(step.type);
     if (!executor) throw new NonRetryableError(`step type ${step.type} is not registered on this node`);
@@ -102,6 +105,21 @@ export class StepRunner {
         now: () => this.#p.clock.now(),
         log: (level, message, data) => input.log(step.id, level, redactor.redact(message), data === undefined ? undefined : redactor.redactValue(data)),
         waitUntil: (readyAt, state) => new WaitRequest(readyAt, state ?? { wait_until: readyAt }),
+        runInline: async (body, options) => {
+          const inner = this.#p.executors.get(body.type);
+          if (!inner) throw new NonRetryableError(`step type ${body.type} is not registered on this node`);
+          const renderedBody = renderWithSecrets(body.config ?? {}, { ...scope, ...(options.loop ? { loop: options.loop } : {}) });
+          for (const secret of renderedBody.secretsUsed) redactor.add(secret);
+          const innerContext: StepContext = {
+            ...context,
+            config: renderedBody.value as Record<string, unknown>,
+            idempotencyKey: `${context.idempotencyKey}:${options.keySuffix}`,
+            previousOutput: null,
+          };
+          const result = await inner.execute(innerContext);
+          if (result instanceof WaitRequest) throw new NonRetryableError(`step type ${body.type} waits, which it cannot do inside ${step.type}`);
+          return isBranchResult(result) ? result.output : result;
+        },
       };
       const run = Promise.resolve().then(() => executor.execute(context));
       if (timeoutMs === undefined) return await run;
@@ -147,6 +165,8 @@ class StepTimeout extends Error {
 function failure(error: unknown, redactor: Redactor): StepOutcome {
   const message = redactor.redact(errorMessage(error));
   if (error instanceof StepTimeout) return { kind: "failed", error: message, retryable: true, timedOut: true };
+  // An executor's own deadline (an approval nobody gave in time) also ends the step timed_out.
+  if ((error as { timedOut?: unknown }).timedOut === true) return { kind: "failed", error: message, retryable: false, timedOut: true };
   if (error instanceof NonRetryableError) return { kind: "failed", error: message, retryable: false };
   if (error instanceof RetryAfterError) return { kind: "failed", error: message, retryable: true, retryAfterMs: error.retryAfterMs };
   // Template and expression errors are the definition's fault: retrying cannot fix them.

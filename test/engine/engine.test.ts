@@ -367,6 +367,106 @@ steps:
       await assert.rejects(t.orch.retryStepExecution("00000000-0000-0000-0000-000000000000"), { code: "NOT_FOUND" });
     });
 
+    test("approval waits without a worker until approved; a rejection runs on_failure; a timeout ends it timed_out", async () => {
+      const { workflowId } = await t.orch.registerWorkflow(`
+name: approve-me
+steps:
+  - { id: ask, type: approval, config: { message: "Restart the payments pod?" }, on_success: [act], on_failure: [escalate] }
+  - { id: act, type: echo, config: { done: true } }
+  - { id: escalate, type: echo, config: { escalated: true } }
+`);
+      const waiting = (executionId: string) =>
+        new Promise<void>((resolve) => {
+          const check = async () => ((await t.orch.getExecution(executionId)).steps.find((s) => s.stepId === "ask")?.status === "waiting" ? resolve() : setImmediate(check));
+          void check();
+        });
+      const yes = await t.orch.startExecution(workflowId);
+      await waiting(yes.executionId);
+      await assert.rejects(t.orch.decideApproval(yes.executionId, "act", { approved: true }), { code: "CONFLICT" });
+      await t.orch.decideApproval(yes.executionId, "ask", { approved: true, userId: "alice", comment: "go" });
+      const approved = await t.orch.waitForExecution(yes.executionId);
+      assert.equal(approved.status, "completed");
+      assert.deepEqual(approved.steps.find((s) => s.stepId === "ask")?.output, { approved: true, decided_by: "alice", comment: "go", decided_at: t.clock.now() });
+      assert.equal(approved.steps.find((s) => s.stepId === "escalate")?.status, "skipped");
+      assert.equal((await t.orch.getAuditLogs("default", { action: "approve_step" })).length >= 1, true);
+
+      const no = await t.orch.startExecution(workflowId);
+      await waiting(no.executionId);
+      await t.orch.decideApproval(no.executionId, "ask", { approved: false, userId: "bob", comment: "not now" });
+      const rejected = await t.orch.waitForExecution(no.executionId);
+      assert.equal(rejected.steps.find((s) => s.stepId === "ask")?.error, "rejected by bob: not now");
+      assert.equal(rejected.steps.find((s) => s.stepId === "escalate")?.status, "completed");
+
+      const { workflowId: timed } = await t.orch.registerWorkflow(`
+name: approve-in-time
+steps: [{ id: ask, type: approval, config: { timeout: 1h } }]
+`);
+      const late = await t.orch.startExecution(timed);
+      await waiting(late.executionId);
+      await t.clock.advance(3_600_000);
+      const expired = await t.orch.waitForExecution(late.executionId);
+      assert.equal(expired.steps[0]?.status, "timed_out");
+    });
+
+    test("subworkflow starts a child, waits for it without a slot, and returns its output", async () => {
+      await t.orch.registerWorkflow(`
+id: child
+name: child
+steps: [{ id: c, type: echo, config: { from: child, got: "{{input.x}}" } }]
+`);
+      const { workflowId } = await t.orch.registerWorkflow(`
+name: parent
+steps:
+  - { id: call, type: subworkflow, config: { workflow_id: child, input: { x: 42 }, poll_interval: 1s } }
+  - { id: after, type: echo, depends_on: [call], input_mapping: { child_said: "{{steps.call.output.output.c.got}}" } }
+`);
+      const { executionId } = await t.orch.startExecution(workflowId);
+      const childFinished = new Promise<void>((resolve) => t.orch.events.on("execution.finished", function done(e) {
+        if (e.workflowId === "child") {
+          t.orch.events.off("execution.finished", done);
+          resolve();
+        }
+      }));
+      await childFinished;
+      await t.clock.advance(1000);
+      const done = await t.orch.waitForExecution(executionId);
+      assert.equal(done.status, "completed");
+      assert.deepEqual(done.steps.find((s) => s.stepId === "after")?.output, { child_said: 42 });
+      const children = await t.orch.listExecutions("default", { workflowId: "child" });
+      assert.equal(children.filter((c) => c.idempotencyKey?.startsWith(executionId)).length, 1, "one child, keyed by the parent's step");
+    });
+
+    test("loop runs its body per item with loop.item and loop.index; while loops stop on the condition; parallel joins branches", async () => {
+      const done = await run(
+        `
+name: loops
+steps:
+  - id: each
+    type: loop
+    config:
+      items: "{{input.names}}"
+      concurrency: 2
+      step: { type: echo, config: { name: "{{loop.item}}", position: "{{loop.index}}" } }
+  - id: count
+    type: loop
+    config:
+      while: "loop.index < 3"
+      step: { type: echo, config: { i: "{{loop.index}}" } }
+  - id: both
+    type: parallel
+    config:
+      branches:
+        - { type: echo, config: { side: left } }
+        - { type: echo, config: { side: right } }
+`,
+        { names: ["ann", "bo", "cy"] },
+      );
+      assert.equal(done.status, "completed");
+      assert.deepEqual(done.byStep.each?.output, { results: [{ name: "ann", position: 0 }, { name: "bo", position: 1 }, { name: "cy", position: 2 }], count: 3 });
+      assert.deepEqual(done.byStep.count?.output, { results: [{ i: 0 }, { i: 1 }, { i: 2 }], count: 3 });
+      assert.deepEqual(done.byStep.both?.output, { results: [{ side: "left" }, { side: "right" }] });
+    });
+
     test("another tenant's workflow and execution answer like missing ones", async () => {
       const other = await t.orch.createTenant("Other", "basic");
       const { executionId } = await t.orch.startExecution("versioned");
