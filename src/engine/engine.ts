@@ -194,12 +194,26 @@ export class Engine {
         this.#backlog = claimed.length === free;
         if (this.#backlog) this.#wakeAgain = true;
       } while (this.#wakeAgain && this.#running);
+      await this.#expireDeadlines();
       await this.#scheduleNextTimer();
     } catch (error) {
       this.#logger.error({ err: errorMessage(error) }, "claiming tasks failed; retrying on the next poll");
     } finally {
       this.#looping = false;
     }
+  }
+
+  /** Ends executions whose workflow timeout has passed (any node may; the first commit wins). */
+  async #expireDeadlines(): Promise<void> {
+    if (!this.#onDeadline) return;
+    for (const due of await this.#store.dueDeadlines(this.#clock.now(), 100)) await this.#onDeadline(due.tenantId, due.executionId);
+  }
+
+  #onDeadline: ((tenantId: string, executionId: string) => Promise<void>) | undefined;
+
+  /** The execution service ends timed-out executions; the engine only finds them. */
+  onDeadline(handler: (tenantId: string, executionId: string) => Promise<void>): void {
+    this.#onDeadline = handler;
   }
 
   /** Sleeps on the injected clock until the earliest timed task (a backoff, a wait) is due. */

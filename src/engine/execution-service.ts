@@ -37,6 +37,26 @@ export class ExecutionService {
     this.#clock = clock;
     this.#engine = engine;
     this.#workflows = workflows;
+    engine.onDeadline((tenantId, executionId) => this.#timeOut(tenantId, executionId));
+  }
+
+  /** Ends an execution past its workflow timeout: queued steps dropped, running ones aborted. */
+  async #timeOut(tenantId: string, executionId: string): Promise<void> {
+    const current = await this.#store.getExecution(tenantId, executionId);
+    if (!current) return;
+    const plan = await this.#engine.plan(tenantId, current.workflowId, current.version);
+    const now = this.#clock.now();
+    let ended = false;
+    await this.#store.updateExecution(tenantId, executionId, (snapshot) => {
+      const deadline = snapshot.execution.deadlineAt;
+      if (FINAL.has(snapshot.execution.status) || deadline === null || deadline > now) return undefined;
+      ended = true;
+      return plan.endExecution(snapshot, "timed_out", now, `workflow timeout of ${plan.definition.timeoutMs} ms passed`);
+    });
+    if (ended) {
+      this.#engine.abortExecution(executionId, new Error("the workflow timed out"));
+      this.#engine.emitFinished({ tenantId, executionId, workflowId: current.workflowId, status: "timed_out", error: `workflow timeout of ${plan.definition.timeoutMs} ms passed` });
+    }
   }
 
   async start(tenantId: string, workflowId: string, input: unknown = {}, options: StartExecutionOptions = {}): Promise<{ executionId: string; created: boolean }> {
@@ -91,7 +111,9 @@ export class ExecutionService {
     if (result.created) {
       this.#engine.emitStarted(execution);
       this.#engine.dispatch(result.claimed);
-      this.#engine.noteQueue(result.hint);
+      // Wake for the workflow timeout as for any timed task.
+      const wakeAt = Math.min(result.hint.nextReadyAt ?? Infinity, execution.deadlineAt ?? Infinity);
+      this.#engine.noteQueue({ ...result.hint, nextReadyAt: Number.isFinite(wakeAt) ? wakeAt : undefined });
     }
     return { executionId: result.executionId, created: result.created };
   }

@@ -193,6 +193,8 @@ export interface EngineStore {
   updateExecution(tenantId: string, executionId: string, decide: (snapshot: ExecutionSnapshot) => Effects | undefined, offer?: LeaseOffer): Promise<{ found: boolean; claimed: ClaimedTask[]; hint: QueueHint }>;
   /** Extends the leases this node still holds on running tasks (a fence that moved on is not extended). */
   extendLeases(nodeId: string, tasks: Array<{ taskId: string; fence: number }>, leaseExpiresAt: number): Promise<void>;
+  /** Unfinished executions whose workflow timeout has passed (oldest deadline first). */
+  dueDeadlines(now: number, limit: number): Promise<Array<{ tenantId: string; executionId: string }>>;
   /** Makes this node's leases claimable at once (a restarted node reclaims its own work). */
   releaseLeases(nodeId: string): Promise<number>;
   /** The earliest `ready_at` of an unleased task after `now`, to sleep exactly until then. */

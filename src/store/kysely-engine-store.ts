@@ -284,6 +284,19 @@ export class KyselyEngineStore implements EngineStore {
     });
   }
 
+  async dueDeadlines(now: number, limit: number): Promise<Array<{ tenantId: string; executionId: string }>> {
+    const rows = await this.#db
+      .selectFrom("executions")
+      .select(["tenant_id", "execution_id"])
+      .where("deadline_at", "is not", null)
+      .where("deadline_at", "<=", now)
+      .where("status", "in", ["pending", "running", "paused"])
+      .orderBy("deadline_at")
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ tenantId: r.tenant_id, executionId: r.execution_id }));
+  }
+
   async releaseLeases(nodeId: string): Promise<number> {
     return this.#adapter.write(async (trx) => {
       const result = await trx.updateTable("tasks").set({ lease_expires_at: 0 }).where("lease_owner", "=", nodeId).executeTakeFirst();

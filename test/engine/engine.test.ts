@@ -467,6 +467,38 @@ steps:
       assert.deepEqual(done.byStep.both?.output, { results: [{ side: "left" }, { side: "right" }] });
     });
 
+    test("a workflow timeout ends the execution timed_out and aborts its running step", async () => {
+      const { workflowId } = await t.orch.registerWorkflow(`
+name: deadline
+timeout: 10s
+steps:
+  - { id: slow, type: hang }
+  - { id: never, type: echo, depends_on: [slow] }
+`);
+      const { executionId } = await t.orch.startExecution(workflowId);
+      await t.clock.advance(10_000);
+      const done = await t.orch.waitForExecution(executionId);
+      assert.equal(done.status, "timed_out");
+      assert.equal(done.steps.find((s) => s.stepId === "slow")?.status, "timed_out");
+      assert.equal(done.steps.find((s) => s.stepId === "never")?.status, "skipped");
+    });
+
+    test("plugin hooks see starts and completions after they are committed", async () => {
+      const seen: string[] = [];
+      t.orch.use({
+        onWorkflowStart: (e) => void seen.push(`start ${e.workflowId}`),
+        onStepStart: (e) => void seen.push(`step ${e.stepId}`),
+        onStepComplete: (e) => void seen.push(`done ${e.stepId} ${e.status}`),
+        onWorkflowComplete: (e) => void seen.push(`end ${e.status}`),
+      });
+      await run(`
+id: hooked
+name: hooked
+steps: [{ id: only, type: echo }]
+`);
+      assert.deepEqual(seen.filter((l) => l.includes("hooked") || l.includes("only") || l.startsWith("end")).slice(0, 4), ["start hooked", "step only", "done only completed", "end completed"]);
+    });
+
     test("another tenant's workflow and execution answer like missing ones", async () => {
       const other = await t.orch.createTenant("Other", "basic");
       const { executionId } = await t.orch.startExecution("versioned");

@@ -164,4 +164,9 @@ export const postgresMigrations: Migration[] = [
       )`,
     ],
   },
+  {
+    version: 4,
+    name: "execution-deadlines",
+    statements: [`CREATE INDEX executions_deadline ON executions (deadline_at) WHERE deadline_at IS NOT NULL`],
+  },
 ];
