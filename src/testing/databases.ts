@@ -1,5 +1,6 @@
 // Real databases for tests: a SQLite file in a fresh temp folder, or a PostgreSQL schema of its
 // own, copied from one migrated template schema so a suite does not migrate for every test.
+import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -24,7 +25,8 @@ export function tempSqliteDatabase(): TestDatabase {
   return { database: join(dir, "test.db"), cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-const TEMPLATE_SCHEMA = `synergymesh_template_v${postgresMigrations.length}`;
+// Named by a hash of the migrations, so a changed migration never reuses a stale template.
+const TEMPLATE_SCHEMA = `synergymesh_template_${createHash("sha256").update(JSON.stringify(postgresMigrations)).digest("hex").slice(0, 12)}`;
 let templateReady: Promise<string[]> | undefined;
 
 /** Migrates the template schema once per process; returns its table names. */

@@ -135,7 +135,6 @@ export const sqliteMigrations: Migration[] = [
         fence INTEGER NOT NULL
       ) STRICT`,
       `CREATE INDEX tasks_ready ON tasks (ready_at, priority)`,
-      `CREATE INDEX tasks_lease ON tasks (lease_owner, lease_expires_at)`,
       `CREATE INDEX tasks_execution ON tasks (execution_id)`,
       `CREATE TABLE execution_logs (
         log_id TEXT PRIMARY KEY,
