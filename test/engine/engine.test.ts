@@ -140,9 +140,8 @@ steps:
     });
 
     test("a decision starts only the branch it chooses; a value becomes its output", async () => {
-      const done = await run(
-        `
-name: decide
+      const decisionFlow = (name: string) => `
+name: ${name}
 steps:
   - { id: analysis, type: echo, config: { analysis: { root_cause: "{{input.cause}}" } } }
   - id: decide
@@ -153,27 +152,12 @@ steps:
         - { if: "analysis.root_cause == 'OOM'", then: increase_memory }
         - { if: "analysis.root_cause == 'Config'", then: "notify-owner" }
   - { id: increase_memory, type: echo }
-`,
-        { cause: "OOM" },
-      );
+`;
+      const done = await run(decisionFlow("decide-branch"), { cause: "OOM" });
       assert.equal(done.byStep.decide?.status, "completed");
       assert.deepEqual(done.byStep.decide?.output, { matched: 0, value: null, branch: "increase_memory" });
       assert.equal(done.byStep.increase_memory?.status, "completed");
-      const other = await run(
-        `
-name: decide-value
-steps:
-  - { id: analysis, type: echo, config: { analysis: { root_cause: Config } } }
-  - id: decide
-    type: decision
-    depends_on: [analysis]
-    config:
-      conditions:
-        - { if: "analysis.root_cause == 'OOM'", then: increase_memory }
-        - { if: "analysis.root_cause == 'Config'", then: "notify-owner" }
-  - { id: increase_memory, type: echo }
-`,
-      );
+      const other = await run(decisionFlow("decide-value"), { cause: "Config" });
       assert.deepEqual(other.byStep.decide?.output, { matched: 1, value: "notify-owner", branch: null });
       assert.equal(other.byStep.increase_memory?.status, "skipped");
       assert.equal(other.status, "completed");
