@@ -7,6 +7,7 @@ import { Orchestrator, SlidingWindowRateLimiter, TenantTier } from "synergymesh"
 import { TEST_POSTGRES_URL, tempPostgresSchema, tempSqliteDatabase } from "synergymesh/testing";
 import type { TestDatabase } from "synergymesh/testing";
 import { silentLogger } from "../src/telemetry/logger.js";
+import { engineBench } from "./engine-bench.js";
 
 const RAISED = { maxConcurrentTasks: 1_000_000, maxTasksPerHour: 1_000_000_000, rateLimitPerSecond: 1_000_000_000, maxMemoryMb: 1_000_000_000, maxCpuPercent: 1_000_000_000 };
 
@@ -76,6 +77,15 @@ async function main(): Promise<void> {
 
   const pg = await executeWithRetryThroughput(`executeWithRetry on PostgreSQL (${TEST_POSTGRES_URL})`, await tempPostgresSchema(), 50_000, 1000);
   rows.push({ name: "executeWithRetry calls/s, PostgreSQL (synchronous_commit=on), 1,000 in flight", value: Math.round(pg).toLocaleString("en"), target: "(no target)" });
+
+  const engineSqlite = await engineBench("engine on SQLite file", tempSqliteDatabase());
+  rows.push({ name: "engine: 10-step linear workflow, 1,000 executions 10 at a time, durable steps/s, SQLite", value: Math.round(engineSqlite.linearStepsPerSecond).toLocaleString("en"), target: "10,000" });
+  rows.push({ name: "engine: fan-out/fan-in 1 -> 10 -> 1, 200 executions, executions/s, SQLite", value: engineSqlite.fanExecutionsPerSecond.toFixed(1), target: "(none)" });
+  rows.push({ name: "engine: start latency (start -> first step running) at 100 starts/s, SQLite, p50 / p99 ms", value: `${engineSqlite.startP50Ms.toFixed(2)} / ${engineSqlite.startP99Ms.toFixed(2)}`, target: "p50 < 2" });
+  const enginePg = await engineBench("engine on PostgreSQL", await tempPostgresSchema());
+  rows.push({ name: "engine: 10-step linear workflow, durable steps/s, PostgreSQL", value: Math.round(enginePg.linearStepsPerSecond).toLocaleString("en"), target: "5,000" });
+  rows.push({ name: "engine: fan-out/fan-in executions/s, PostgreSQL", value: enginePg.fanExecutionsPerSecond.toFixed(1), target: "(none)" });
+  rows.push({ name: "engine: start latency p50 / p99 ms, PostgreSQL", value: `${enginePg.startP50Ms.toFixed(2)} / ${enginePg.startP99Ms.toFixed(2)}`, target: "p50 < 10" });
 
   console.log("\n| benchmark | measured | target |\n| --- | --- | --- |");
   for (const r of rows) console.log(`| ${r.name} | ${r.value} | ${r.target} |`);
