@@ -24,7 +24,17 @@ export interface CliIO {
   exitCode: ExitCode;
 }
 
+let stdoutGuarded = false;
+
 export function processIO(): CliIO {
+  // `synergymesh validate *.yaml | head`: a reader that goes away is not an error of ours.
+  if (!stdoutGuarded) {
+    stdoutGuarded = true;
+    process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code !== "EPIPE") throw error;
+      process.exit(typeof process.exitCode === "number" ? process.exitCode : EXIT.ok);
+    });
+  }
   return { stdout: process.stdout, stderr: process.stderr, exitCode: EXIT.ok };
 }
 

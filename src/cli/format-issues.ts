@@ -31,7 +31,9 @@ export function formatIssueLines(issues: readonly LocatedIssue[]): string[] {
   const width = Math.max(0, ...positions.map((p) => p.length));
   return issues.map((issue, index) => {
     const position = width > 0 ? `${(positions[index] ?? "").padEnd(width)}  ` : "";
-    return `  ${position}${issue.path}: ${issue.message}${issue.code ? ` [${issue.code}]` : ""}`;
+    // One problem, one line: some parser messages quote the source across lines.
+    const message = issue.message.replace(/\s*\n\s*/g, " ");
+    return `  ${position}${issue.path}: ${message}${issue.code ? ` [${issue.code}]` : ""}`;
   });
 }
 

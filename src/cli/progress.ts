@@ -108,8 +108,7 @@ function stepLine(step: StepProgress): string {
     case "waiting":
       return `step ${step.id} waiting`;
     case "skipped":
-      // The engine's reasons read "skipped: not reached"; say "skipped" once.
-      return `step ${step.id} skipped${step.error ? `: ${step.error.replace(/^skipped:\s*/, "")}` : ""}`;
+      return `step ${step.id} skipped${step.error ? `: ${reason(step.error)}` : ""}`;
     case "cancelled":
       return `step ${step.id} cancelled`;
     default:
@@ -171,9 +170,14 @@ export function renderBoard(steps: readonly StepProgress[], now: number): string
   return steps.map((step) => {
     const parts = [`${SYMBOLS[step.status]} ${step.id.padEnd(idWidth)}  ${step.status.padEnd(statusWidth)}`];
     if (step.attempt > 0) parts.push(`attempt ${step.attempt}`.padEnd(10), formatDuration(elapsed(step, now)));
-    if (step.error && step.status !== "completed") parts.push(`  ${firstLine(step.error)}`);
+    if (step.error && step.status !== "completed") parts.push(firstLine(reason(step.error)));
     return `  ${parts.join("  ").trimEnd()}`;
   });
+}
+
+/** The engine's skip reasons read "skipped: not reached"; beside the status, "skipped" once is enough. */
+function reason(error: string): string {
+  return error.replace(/^skipped:\s*/, "");
 }
 
 function firstLine(text: string): string {

@@ -1,7 +1,7 @@
 // `synergymesh validate FILE...`: loads and validates each definition against the built-in step
 // types and prints every problem with its path and line:column, grouped by file.
 import type { Command } from "commander";
-import { Orchestrator, ValidationError } from "../index.js";
+import type { WorkflowDefinition } from "../index.js";
 import { EXIT, UsageError, writeLine, type CliIO } from "./cli-io.js";
 import { formatIssueLines, locateIssue, problemCount, type LocatedIssue } from "./format-issues.js";
 import { readDefinitionFile } from "./read-definition-file.js";
@@ -38,7 +38,11 @@ export async function validateCommand(files: string[], options: { json?: boolean
   });
   if (unreadable.length > 0) throw new UsageError(unreadable.join("\n"));
 
-  const reports = await checkSources(files.map((file, index) => ({ file, source: sources[index] ?? "" })));
+  const checked = await checkSources(sources);
+  const reports: FileReport[] = files.map((file, index) => {
+    const issues = checked[index]?.issues ?? [];
+    return { file, valid: issues.length === 0, issues };
+  });
   if (options.json) {
     writeLine(io.stdout, JSON.stringify({ files: reports }, null, 2));
   } else {
@@ -51,20 +55,28 @@ export async function validateCommand(files: string[], options: { json?: boolean
   return reports.every((r) => r.valid) ? EXIT.ok : EXIT.failed;
 }
 
+export interface CheckedSource {
+  /** The model, when the source is valid. */
+  definition: WorkflowDefinition | undefined;
+  issues: LocatedIssue[];
+}
+
 /**
- * Validation needs the registered step types, and the library offers them only through an
- * orchestrator; an in-memory one that starts no workers costs a few milliseconds and no file.
+ * Loads and validates definitions against the built-in step types. The library offers the
+ * registered types only through an orchestrator, so this opens an in-memory one that starts no
+ * workers: a few milliseconds, no file, nothing left behind.
  */
-async function checkSources(inputs: Array<{ file: string; source: string }>): Promise<FileReport[]> {
+export async function checkSources(sources: readonly string[]): Promise<CheckedSource[]> {
+  // Loaded here, not at the top: `--help` and usage errors need none of the engine.
+  const { Orchestrator, ValidationError } = await import("../index.js");
   const orchestrator = await Orchestrator.open({ database: ":memory:", startWorkers: false });
   try {
-    return inputs.map(({ file, source }) => {
+    return sources.map((source) => {
       try {
-        orchestrator.validateWorkflow(source);
-        return { file, valid: true, issues: [] };
+        return { definition: orchestrator.validateWorkflow(source), issues: [] };
       } catch (error) {
         if (!(error instanceof ValidationError)) throw error;
-        return { file, valid: false, issues: error.issues.map(locateIssue) };
+        return { definition: undefined, issues: error.issues.map(locateIssue) };
       }
     });
   } finally {
