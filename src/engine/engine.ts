@@ -116,6 +116,8 @@ export class Engine {
     if (this.#timer) this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
     for (const { controller } of this.#inFlight.values()) controller.abort(new Error("the node is shutting down"));
+    // A claim already under way finishes before the store closes (its tasks are released below).
+    await this.#loopDone;
     await this.whenIdle();
     await this.#store.releaseLeases(this.#options.nodeId);
   }
@@ -178,8 +180,10 @@ export class Engine {
       this.#wakeAgain = true;
       return;
     }
-    void this.#claimLoop();
+    this.#loopDone = this.#claimLoop();
   }
+
+  #loopDone: Promise<void> = Promise.resolve();
 
   async #claimLoop(): Promise<void> {
     this.#looping = true;
@@ -264,6 +268,13 @@ export class Engine {
       outcome = await this.#runner.run({ task, plan, execution, steps, signal: controller.signal, log: (stepId, level, message, data) => this.#stepLog(task, stepId, level, message, data) });
     } catch (error) {
       outcome = { kind: "failed", error: errorMessage(error), retryable: true };
+    }
+    if (!this.#running) {
+      // Stopped while the attempt ran: commit nothing. stop() releases the lease, so the step runs
+      // again (counted as a lost attempt, with the same idempotency key) wherever work resumes.
+      this.#inFlight.delete(task.taskId);
+      this.#checkIdle();
+      return;
     }
     if (!plan) {
       // Without a plan no decision can be made; the lease runs out and the task is tried again.

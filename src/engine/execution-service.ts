@@ -255,12 +255,18 @@ export class ExecutionService {
         reject(options.signal?.reason);
       }, { once: true });
       // Subscribed first, then read: an execution that ended in between is seen by the read.
-      this.get(tenantId, executionId).then((e) => {
-        if (FINAL.has(e.status)) {
+      this.get(tenantId, executionId).then(
+        (e) => {
+          if (FINAL.has(e.status)) {
+            this.#engine.events.off("execution.finished", onFinish);
+            resolve();
+          }
+        },
+        (error: unknown) => {
           this.#engine.events.off("execution.finished", onFinish);
-          resolve();
-        }
-      }, reject);
+          reject(error);
+        },
+      );
     });
     await finished;
     return this.get(tenantId, executionId);

@@ -69,8 +69,9 @@ export class StepRunner {
       const config = raw.length ? { ...renderedConfig, ...Object.fromEntries(raw.filter((k) => k in step.config).map((k) => [k, step.config[k]])) } : renderedConfig;
       const result = await this.#execute(input, step, config, stepInput, redactor, stepStates, scope);
       if (result instanceof WaitRequest) return { kind: "reschedule", readyAt: result.readyAt, status: "waiting", output: result.state };
-      if (isBranchResult(result)) return { kind: "completed", output: this.#mapOutput(step, redactor.redactValue(result.output), scope), branches: result.branches };
-      return { kind: "completed", output: this.#mapOutput(step, redactor.redactValue(result), scope) };
+      // Redact after mapping: output_mapping may render secrets of its own.
+      if (isBranchResult(result)) return { kind: "completed", output: redactor.redactValue(this.#mapOutput(step, result.output, scope, redactor)), branches: result.branches };
+      return { kind: "completed", output: redactor.redactValue(this.#mapOutput(step, result, scope, redactor)) };
     } catch (error) {
       return failure(error, redactor);
     }
@@ -139,13 +140,15 @@ export class StepRunner {
   }
 
   /** `output_mapping` reshapes what a step exposes; its templates read the step's own result as `steps.<id>.output`. */
-  #mapOutput(step: StepDefinition, output: unknown, scope: TemplateScope): unknown {
+  #mapOutput(step: StepDefinition, output: unknown, scope: TemplateScope, redactor: Redactor): unknown {
     if (Object.keys(step.outputMapping).length === 0) return output ?? null;
-    return renderWithSecrets(step.outputMapping, { ...scope, steps: { ...scope.steps, [step.id]: { status: "completed", output } } }).value;
+    const mapped = renderWithSecrets(step.outputMapping, { ...scope, steps: { ...scope.steps, [step.id]: { status: "completed", output } } });
+    for (const secret of mapped.secretsUsed) redactor.add(secret);
+    return mapped.value;
   }
 
   async #secretsFor(tenantId: string, step: StepDefinition): Promise<Record<string, string>> {
-    const text = JSON.stringify([step.config, step.inputMapping]);
+    const text = JSON.stringify([step.config, step.inputMapping, step.outputMapping]);
     const names = new Set([...text.matchAll(/secrets\.([A-Za-z0-9_-]+)/g)].map((m) => m[1] as string));
     const secrets: Record<string, string> = {};
     for (const name of names) {

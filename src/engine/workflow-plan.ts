@@ -99,15 +99,18 @@ export class WorkflowPlan {
         effects.logs.push({ stepId, level: "info", message: `step ${stepId} ${outcome.reason}`, timestamp: now });
         break;
       case "failed": {
+        // `failures` names the attempt in the idempotency key and never goes back; the retry budget
+        // is `attempts` (started since the step was last (re)opened, lost ones included).
         const failures = row.failures + 1;
         const maxAttempts = step.retry?.maxAttempts ?? 1;
-        if (outcome.retryable && failures < maxAttempts && step.retry && snapshot.execution.status === "paused") {
+        const retriesLeft = row.attempts < maxAttempts;
+        if (outcome.retryable && retriesLeft && step.retry && snapshot.execution.status === "paused") {
           // Paused: the retry is owed but not queued; resume queues it.
           set({ status: "retrying", failures, error: outcome.error });
           return effects;
         }
-        if (outcome.retryable && failures < maxAttempts && step.retry) {
-          const delay = outcome.retryAfterMs ?? backoffDelay({ maxRetries: maxAttempts - 1, initialDelay: step.retry.initialDelayMs, maxDelay: step.retry.maxDelayMs, exponentialBase: step.retry.backoffFactor, jitter: step.retry.jitter, timeout: 0 }, failures - 1, random);
+        if (outcome.retryable && retriesLeft && step.retry) {
+          const delay = outcome.retryAfterMs ?? backoffDelay({ maxRetries: maxAttempts - 1, initialDelay: step.retry.initialDelayMs, maxDelay: step.retry.maxDelayMs, exponentialBase: step.retry.backoffFactor, jitter: step.retry.jitter, timeout: 0 }, row.attempts - 1, random);
           set({ status: "retrying", failures, error: outcome.error });
           effects.newTasks.push({ stepId, readyAt: now + delay, priority: this.#priority(stepId, snapshot.execution.priority) });
           snapshot.queued.add(stepId);
@@ -148,9 +151,13 @@ export class WorkflowPlan {
    * steps they kept from running; finished outputs are kept.
    */
   retry(snapshot: ExecutionSnapshot, now: number, only?: string): Effects {
-    const effects: Effects = { steps: [], newTasks: [], logs: [], execution: { status: "running", error: null, finishedAt: null } };
+    // A retried execution gets its workflow timeout anew.
+    const deadlineAt = this.definition.timeoutMs !== undefined ? now + this.definition.timeoutMs : null;
+    const effects: Effects = { steps: [], newTasks: [], logs: [], execution: { status: "running", error: null, finishedAt: null, deadlineAt } };
+    // Reopened steps start a fresh retry budget (attempts 0) and forget what they waited on (an
+    // approval's decision, a child execution); `failures` keeps counting so keys stay unique.
     const reopen = (row: StepRow) => {
-      const change = { status: "pending" as const, failures: 0, error: null, finishedAt: null };
+      const change = { status: "pending" as const, attempts: 0, output: null, error: null, finishedAt: null };
       Object.assign(row, change);
       effects.steps.push({ stepId: row.stepId, ...change });
     };
@@ -160,7 +167,7 @@ export class WorkflowPlan {
       if (only !== undefined ? row.stepId === only || unreached : failed || unreached) reopen(row);
     }
     snapshot.execution.status = "running";
-    Object.assign(snapshot.execution, { error: null, finishedAt: null });
+    Object.assign(snapshot.execution, { error: null, finishedAt: null, deadlineAt });
     effects.logs.push({ stepId: only ?? null, level: "info", message: only ? `step ${only} retried` : "execution retried from its failed steps", timestamp: now });
     this.#requeueOwed(snapshot, effects, now);
     this.#scheduleReady(snapshot, effects, now);

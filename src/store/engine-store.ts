@@ -117,7 +117,7 @@ export interface Effects {
   newTasks: NewTask[];
   /** Tasks of this execution to delete (cancelled branches, a cancelled execution). */
   dropTasks?: "all" | string[];
-  execution?: Partial<Pick<ExecutionRow, "status" | "output" | "error" | "startedAt" | "finishedAt">>;
+  execution?: Partial<Pick<ExecutionRow, "status" | "output" | "error" | "startedAt" | "finishedAt" | "deadlineAt">>;
   logs: LogInput[];
   audit?: AuditEntry[];
 }

@@ -137,7 +137,12 @@ export class KyselyEngineStore implements EngineStore {
         const existing = await trx.selectFrom("executions").select("execution_id").where("tenant_id", "=", e.tenantId).where("idempotency_key", "=", e.idempotencyKey).executeTakeFirst();
         if (existing) return { created: false, executionId: existing.execution_id, claimed: [], hint: emptyHint() };
       }
-      await trx.insertInto("executions").values(executionToRow(e)).execute();
+      // Two starts with the same key at once: the second insert does nothing and returns the first.
+      const inserted = await trx.insertInto("executions").values(executionToRow(e)).onConflict((oc) => oc.columns(["tenant_id", "idempotency_key"]).doNothing()).executeTakeFirst();
+      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0 && e.idempotencyKey !== null) {
+        const winner = await trx.selectFrom("executions").select("execution_id").where("tenant_id", "=", e.tenantId).where("idempotency_key", "=", e.idempotencyKey).executeTakeFirstOrThrow();
+        return { created: false, executionId: winner.execution_id, claimed: [], hint: emptyHint() };
+      }
       for (let i = 0; i < input.steps.length; i += 500) await trx.insertInto("step_executions").values(input.steps.slice(i, i + 500).map(stepToRow)).execute();
       const snapshot: ExecutionSnapshot = { execution: e, steps: new Map(input.steps.map((s) => [s.stepId, s])), queued: new Set() };
       const claimed: ClaimedTask[] = [];
@@ -452,6 +457,7 @@ function executionPatch(fields: Partial<ExecutionRow>): Partial<ExecutionsTable>
   if (fields.error !== undefined) patch.error = fields.error;
   if (fields.startedAt !== undefined) patch.started_at = fields.startedAt;
   if (fields.finishedAt !== undefined) patch.finished_at = fields.finishedAt;
+  if (fields.deadlineAt !== undefined) patch.deadline_at = fields.deadlineAt;
   return patch;
 }
 

@@ -313,8 +313,10 @@ steps:
     test("retry runs the failed steps again and keeps finished outputs; one step can be retried alone", async () => {
       let healthy = false;
       let firstRuns = 0;
+      const sickKeys: string[] = [];
       t.orch.registerStepExecutor({ type: "counted", execute: () => ({ run: ++firstRuns }) }, { replace: true });
-      t.orch.registerStepExecutor({ type: "sick", execute: () => {
+      t.orch.registerStepExecutor({ type: "sick", execute: (ctx: StepContext) => {
+        sickKeys.push(ctx.idempotencyKey);
         if (!healthy) throw new NonRetryableError("still sick");
         return { ok: true };
       } }, { replace: true });
@@ -337,6 +339,7 @@ steps:
       assert.equal(done.status, "completed");
       assert.deepEqual(done.steps.find((s) => s.stepId === "first")?.output, { run: 1 }, "the finished step did not run again");
       assert.equal(done.steps.find((s) => s.stepId === "last")?.status, "completed");
+      assert.deepEqual(sickKeys, [`${executionId}:sick:0`, `${executionId}:sick:1`], "a manual retry is a new attempt with its own key");
       await assert.rejects(t.orch.retryExecution(executionId), { code: "CONFLICT" });
 
       healthy = false;
@@ -514,6 +517,10 @@ name: secretive
 steps:
   - { id: use, type: leaky, config: { token: "{{secrets.api_token}}" } }
   - { id: fail, type: leaky, depends_on: [use], config: { token: "{{secrets.api_token}}", fail: true } }
+  - id: mapped
+    type: leaky
+    config: { token: plain }
+    output_mapping: { header: "Bearer {{secrets.api_token}}" }
 `);
       const { executionId } = await t.orch.startExecution(workflowId);
       const done = await t.orch.waitForExecution(executionId);
@@ -522,6 +529,7 @@ steps:
       assert.ok(!everything.includes("s3cr3t-value-123"), "the value appears nowhere");
       assert.deepEqual(done.steps.find((s) => s.stepId === "use")?.output, { echoed: "[REDACTED]", note: "token was [REDACTED]" });
       assert.equal(done.steps.find((s) => s.stepId === "fail")?.error, "upstream refused token [REDACTED]");
+      assert.deepEqual(done.steps.find((s) => s.stepId === "mapped")?.output, { header: "Bearer [REDACTED]" }, "secrets rendered by output_mapping are redacted too");
       assert.deepEqual((await t.orch.listSecrets()).map((s) => s.name), ["api_token"]);
       const stored = await rawQuery<{ ciphertext: string }>(t.db, "SELECT ciphertext FROM secrets");
       assert.ok(!stored[0]?.ciphertext.includes("s3cr3t"), "encrypted at rest");

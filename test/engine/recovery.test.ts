@@ -98,3 +98,33 @@ test("ready steps overlap: ten parallel 200 ms waits finish in under 600 ms", as
     await db.cleanup();
   }
 });
+
+test("closing a node hands its running steps back instead of failing them", async () => {
+  const db = tempSqliteDatabase();
+  try {
+    const first = await Orchestrator.open({ database: db.database, logger: silentLogger, nodeId: "closing-node" });
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    first.registerStepExecutor({ type: "long", execute: (ctx) => new Promise((_, reject) => {
+      started();
+      ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason));
+    }) });
+    await first.registerWorkflow({ id: "handover", name: "handover", steps: [{ id: "l", type: "long" }] });
+    const { executionId } = await first.startExecution("handover");
+    await running;
+    await first.close();
+    const second = await Orchestrator.open({ database: db.database, logger: silentLogger, nodeId: "closing-node" });
+    const keys: string[] = [];
+    second.registerStepExecutor({ type: "long", execute: (ctx) => void keys.push(ctx.idempotencyKey) });
+    try {
+      const done = await second.waitForExecution(executionId);
+      assert.equal(done.status, "completed", "the step ran again instead of failing at shutdown");
+      assert.equal(done.steps[0]?.lost, 1, "the interrupted attempt counts as lost");
+      assert.deepEqual(keys, [`${executionId}:l:0`], "and keeps its idempotency key");
+    } finally {
+      await second.close();
+    }
+  } finally {
+    await db.cleanup();
+  }
+});
