@@ -13,6 +13,7 @@ export const ERROR_REGISTRY = {
   FORBIDDEN: { status: 403, retryable: false, description: "The credential may not act for the tenant or object named." },
   TENANT_INACTIVE: { status: 403, retryable: false, description: "The tenant is suspended or deleted; resume it first." },
   POLICY_DENIED: { status: 403, retryable: false, description: "A policy denies the action on the resource." },
+  EGRESS_DENIED: { status: 403, retryable: false, description: "The tenant's egress policy refuses an outbound connection; the message names the host, the address and the rule." },
   TENANT_NOT_FOUND: { status: 404, retryable: false, description: "No tenant has this id (or it is not visible to the caller)." },
   NOT_FOUND: { status: 404, retryable: false, description: "The object does not exist (or belongs to another tenant)." },
   CONFLICT: { status: 409, retryable: false, description: "The object's state does not allow the operation." },
