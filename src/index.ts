@@ -24,6 +24,8 @@ export { checkDefinition, requireValidDefinition } from "./workflow/check-defini
 export { renderTemplate, renderWithSecrets, checkTemplate } from "./workflow/templates.js";
 export { evaluateExpression, evaluateCondition, checkExpression, buildExpressionContext } from "./workflow/expressions.js";
 export { Redactor } from "./workflow/redactor.js";
+export { createEgressFetch, EgressDeniedError } from "./net/egress-policy.js";
+export type { EgressPolicy } from "./net/egress-policy.js";
 export type { WorkflowDefinition, StepDefinition, TriggerDefinition, StepRetry } from "./workflow/model.js";
 export type { AuditVerification, AuditChainBreak } from "./audit/verify-audit-chain.js";
 export { SENSITIVE_ACTIONS, STANDARD_RETENTION_MS, SENSITIVE_RETENTION_MS } from "./audit/audit-actions.js";

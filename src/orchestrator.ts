@@ -27,6 +27,9 @@ import type { RegisteredWorkflow, RegisterWorkflowOptions } from "./engine/workf
 import { WorkflowService } from "./engine/workflow-service.js";
 import { BUILTIN_EXECUTORS } from "./executors/builtin.js";
 import { createSubworkflowExecutor } from "./executors/subworkflow/subworkflow-executor.js";
+import { createHttpExecutor } from "./executors/http/http-executor.js";
+import { createNotificationExecutor } from "./executors/notification/notification-executor.js";
+import { createWebhookExecutor } from "./executors/webhook/webhook-executor.js";
 import type { WorkflowDefinition } from "./workflow/model.js";
 import type { Store } from "./store/store.js";
 import { Metrics } from "./telemetry/metrics.js";
@@ -134,6 +137,9 @@ export class Orchestrator {
     );
     this.#workflows = new WorkflowService(store.engine, options.clock, this.#executors);
     this.#executions = new ExecutionService(store.engine, options.clock, this.#engine, this.#workflows);
+    this.#executors.register(createHttpExecutor({ egress: options.egress }));
+    this.#executors.register(createWebhookExecutor({ egress: options.egress }));
+    this.#executors.register(createNotificationExecutor({ egress: options.egress, channels: options.notificationChannels }));
     this.#executors.register(
       createSubworkflowExecutor({
         start: (tenantId, workflowId, input, opts) => this.#executions.start(tenantId, workflowId, input, opts),

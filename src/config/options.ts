@@ -6,6 +6,7 @@ import { hostname } from "node:os";
 import type { Clock } from "../core/clock.js";
 import { systemClock } from "../core/clock.js";
 import { ConfigError } from "../core/errors.js";
+import type { EgressPolicy } from "../net/egress-policy.js";
 import type { RateLimiter } from "../tenancy/rate-limiter.js";
 import type { Logger } from "../telemetry/logger.js";
 import { createLogger } from "../telemetry/logger.js";
@@ -65,6 +66,13 @@ export interface OrchestratorOptions {
   maxLostAttempts?: number;
   /** Start claiming workflow steps at open (default true); false for a node that only submits. */
   startWorkers?: boolean;
+  /**
+   * Egress policy for outbound calls of steps (http, webhook, notification): one policy, or one per
+   * tenant. Default: refuse loopback, private, link-local and metadata addresses (SPEC D "Egress").
+   */
+  egress?: EgressPolicy | ((tenantId: string) => EgressPolicy | Promise<EgressPolicy>);
+  /** Named notification channels configured by the operator (`channel: slack` -> its webhook URL). */
+  notificationChannels?: Record<string, { url: string; egress?: EgressPolicy }>;
   /** Test hook: called at named points of the engine's checkpoint path (crash tests). */
   faultPoint?: (point: "claimed" | "before-commit" | "after-commit") => void;
 }
@@ -93,6 +101,8 @@ export interface ResolvedOptions {
   readonly maxLostAttempts: number;
   readonly startWorkers: boolean;
   readonly faultPoint: ((point: "claimed" | "before-commit" | "after-commit") => void) | undefined;
+  readonly egress: (tenantId: string) => EgressPolicy | Promise<EgressPolicy>;
+  readonly notificationChannels: Record<string, { url: string; egress?: EgressPolicy }>;
 }
 
 export const DEFAULT_DATABASE = "./synergymesh.db";
@@ -140,6 +150,8 @@ export function resolveOptions(options: OrchestratorOptions = {}, env: NodeJS.Pr
     maxLostAttempts: positiveInt(options.maxLostAttempts ?? 3, "maxLostAttempts"),
     startWorkers: options.startWorkers ?? true,
     faultPoint: options.faultPoint,
+    egress: typeof options.egress === "function" ? options.egress : ((policy: EgressPolicy) => () => policy)(options.egress ?? {}),
+    notificationChannels: options.notificationChannels ?? {},
   });
 }
 

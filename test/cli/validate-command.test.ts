@@ -17,7 +17,7 @@ describe("synergymesh validate", () => {
     const out = lines(result.stdout);
     assert.equal(out[0], `${FIXTURES}/invalid.yaml: 5 problems`);
     const problems = out.slice(1, 6);
-    assert.match(problems[0] ?? "", /^ {2}6:11 {3}steps\[0\]\.type: unknown step type "http"; known types: (\w+, )*decision(, \w+)*, wait\b.* \[unknown_type\]$/);
+    assert.match(problems[0] ?? "", /^ {2}6:11 {3}steps\[0\]\.type: unknown step type "teleport"; known types: (\w+, )*decision(, \w+)*, wait\b.* \[unknown_type\]$/);
     assert.match(problems[1] ?? "", /^ {2}7:18 {3}steps\[0\]\.depends_on\[0\]: depends on "nowhere".* \[unknown_step\]$/);
     assert.match(problems[2] ?? "", /^ {2}8:9 {4}steps\[1\]\.id: duplicate step id "fetch".* \[duplicate_id\]$/);
     assert.match(problems[3] ?? "", /^ {2}10:13 {2}steps\[1\]\.config: give exactly one of duration or until \[config\]$/);

@@ -18,9 +18,9 @@ let server: LocalServer;
 before(async () => {
   t = await openTestOrchestrator("sqlite", { leaseMs: 60_000 });
   const options = { egress: () => ({ allow: ["127.0.0.1"] }) };
-  t.orch.registerStepExecutor(createHttpExecutor(options));
-  t.orch.registerStepExecutor(createWebhookExecutor(options));
-  t.orch.registerStepExecutor(createNotificationExecutor(options));
+  t.orch.registerStepExecutor(createHttpExecutor(options), { replace: true });
+  t.orch.registerStepExecutor(createWebhookExecutor(options), { replace: true });
+  t.orch.registerStepExecutor(createNotificationExecutor(options), { replace: true });
   server = await startLocalServer((request, res) => (request.method === "GET" ? sendJson(res, 200, { title: "report", values: [1, 2, 3] }) : sendJson(res, 201, {})));
 });
 after(async () => {

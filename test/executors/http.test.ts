@@ -16,7 +16,7 @@ describe("http step", () => {
 
   before(async () => {
     t = await openTestOrchestrator("sqlite", { leaseMs: 60_000 });
-    t.orch.registerStepExecutor(createHttpExecutor({ egress: () => policy }));
+    t.orch.registerStepExecutor(createHttpExecutor({ egress: () => policy }), { replace: true });
     server = await startLocalServer();
   });
   after(async () => {

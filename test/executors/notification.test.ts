@@ -22,7 +22,7 @@ describe("notification step", () => {
       res.end("ok");
     });
     t = await openTestOrchestrator("sqlite", { leaseMs: 60_000 });
-    t.orch.registerStepExecutor(createNotificationExecutor({ egress: () => policy, channels: { slack: { url: `${server.origin}/services/T000/B000/XXXX` } } }));
+    t.orch.registerStepExecutor(createNotificationExecutor({ egress: () => policy, channels: { slack: { url: `${server.origin}/services/T000/B000/XXXX` } } }), { replace: true });
   });
   after(async () => {
     await server.close();
@@ -178,6 +178,7 @@ steps: [{ id: notify, type: notification, config: { channel: webhook, url: "{{in
     try {
       other.orch.registerStepExecutor(
         createNotificationExecutor({ egress: () => ({}), channels: { slack: { url: `${server.origin}/relay`, egress: { allow: ["127.0.0.1"] } } } }),
+        { replace: true },
       );
       const { workflowId } = await other.orch.registerWorkflow(`
 name: notify-relay

@@ -40,7 +40,7 @@ describe("webhook step", () => {
 
   before(async () => {
     t = await openTestOrchestrator("sqlite", { leaseMs: 60_000 });
-    t.orch.registerStepExecutor(createWebhookExecutor({ egress: () => policy }));
+    t.orch.registerStepExecutor(createWebhookExecutor({ egress: () => policy }), { replace: true });
     server = await startLocalServer((request, res) => sendJson(res, verify(request, KEY) ? 200 : 401, { verified: verify(request, KEY) }));
   });
   after(async () => {
