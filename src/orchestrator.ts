@@ -28,6 +28,8 @@ import { WorkflowService } from "./engine/workflow-service.js";
 import { BUILTIN_EXECUTORS } from "./executors/builtin.js";
 import { createSubworkflowExecutor } from "./executors/subworkflow/subworkflow-executor.js";
 import { createHttpExecutor } from "./executors/http/http-executor.js";
+import type { ScriptExecutor } from "./executors/script/script-executor.js";
+import { createScriptExecutor } from "./executors/script/script-executor.js";
 import { createNotificationExecutor } from "./executors/notification/notification-executor.js";
 import { createWebhookExecutor } from "./executors/webhook/webhook-executor.js";
 import type { WorkflowDefinition } from "./workflow/model.js";
@@ -109,6 +111,7 @@ export class Orchestrator {
   #workflows: WorkflowService;
   #executions: ExecutionService;
   #secrets: SecretService;
+  #scripts: ScriptExecutor;
   #closed = false;
   #running = new Set<Promise<unknown>>();
 
@@ -137,6 +140,8 @@ export class Orchestrator {
     );
     this.#workflows = new WorkflowService(store.engine, options.clock, this.#executors);
     this.#executions = new ExecutionService(store.engine, options.clock, this.#engine, this.#workflows);
+    this.#scripts = createScriptExecutor(options.scriptRoot ? { scriptRoot: options.scriptRoot } : {});
+    this.#executors.register(this.#scripts);
     this.#executors.register(createHttpExecutor({ egress: options.egress }));
     this.#executors.register(createWebhookExecutor({ egress: options.egress }));
     this.#executors.register(createNotificationExecutor({ egress: options.egress, channels: options.notificationChannels }));
@@ -477,6 +482,7 @@ export class Orchestrator {
     this.#runner.shutdown(new CancelledError("The orchestrator is closing"));
     await Promise.allSettled([...this.#running]);
     await this.#engine.stop();
+    await this.#scripts.close();
     await this.#committer.drain();
     await this.#store.close();
   }

@@ -1,6 +1,7 @@
 // `synergymesh run FILE`: runs one definition locally for the built-in `default` tenant (SPEC D
 // "Tenancy outside the server") on an in-memory store unless --database is given (SPEC D "CLI
 // defaults"), shows its progress, waits for the end and exits with the execution's outcome.
+import { dirname, resolve as resolvePath } from "node:path";
 import type { Command } from "commander";
 import type { ExecutionDetails, Orchestrator, StepRow } from "../index.js";
 import { EXIT, UsageError, writeLine, type CliIO, type ExitCode } from "./cli-io.js";
@@ -72,7 +73,8 @@ export async function runCommand(file: string, options: RunOptions, io: CliIO): 
     return EXIT.usage;
   }
 
-  const orchestrator = await library.Orchestrator.open({ database: options.database ?? IN_MEMORY_DATABASE });
+  // `script: file.js` names resolve next to the definition (seed 001's `validate_data.py` style).
+  const orchestrator = await library.Orchestrator.open({ database: options.database ?? IN_MEMORY_DATABASE, scriptRoot: dirname(resolvePath(file)) });
   try {
     const stepIds = definition.steps.map((s) => s.id);
     const reporter = createReporter(options.json ? "json" : "auto", { io, stepIds });

@@ -73,6 +73,8 @@ export interface OrchestratorOptions {
   egress?: EgressPolicy | ((tenantId: string) => EgressPolicy | Promise<EgressPolicy>);
   /** Named notification channels configured by the operator (`channel: slack` -> its webhook URL). */
   notificationChannels?: Record<string, { url: string; egress?: EgressPolicy }>;
+  /** Folder that `script` steps' `script: file.js` names resolve in (`synergymesh run`: the definition's folder). */
+  scriptRoot?: string;
   /** Test hook: called at named points of the engine's checkpoint path (crash tests). */
   faultPoint?: (point: "claimed" | "before-commit" | "after-commit") => void;
 }
@@ -103,6 +105,7 @@ export interface ResolvedOptions {
   readonly faultPoint: ((point: "claimed" | "before-commit" | "after-commit") => void) | undefined;
   readonly egress: (tenantId: string) => EgressPolicy | Promise<EgressPolicy>;
   readonly notificationChannels: Record<string, { url: string; egress?: EgressPolicy }>;
+  readonly scriptRoot: string | undefined;
 }
 
 export const DEFAULT_DATABASE = "./synergymesh.db";
@@ -152,6 +155,7 @@ export function resolveOptions(options: OrchestratorOptions = {}, env: NodeJS.Pr
     faultPoint: options.faultPoint,
     egress: typeof options.egress === "function" ? options.egress : ((policy: EgressPolicy) => () => policy)(options.egress ?? {}),
     notificationChannels: options.notificationChannels ?? {},
+    scriptRoot: options.scriptRoot,
   });
 }
 
