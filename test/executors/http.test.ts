@@ -8,6 +8,7 @@ import { createHttpExecutor } from "../../src/executors/http/http-executor.js";
 import type { EgressPolicy } from "../../src/net/egress-policy.js";
 import { sendJson, startLocalServer } from "../net/local-http-server.js";
 import type { LocalServer } from "../net/local-http-server.js";
+import { finishFirstStep, startWorkflow } from "./run-step.js";
 
 describe("http step", () => {
   let t: TestOrchestrator;
@@ -28,18 +29,8 @@ describe("http step", () => {
     server.requests.length = 0;
   });
 
-  async function start(yaml: string, input: Record<string, unknown> = {}) {
-    const { workflowId } = await t.orch.registerWorkflow(yaml);
-    const { executionId } = await t.orch.startExecution(workflowId, { base: server.origin, ...input });
-    return executionId;
-  }
-
-  async function finish(executionId: string) {
-    const done = await t.orch.waitForExecution(executionId);
-    const step = done.steps[0];
-    assert.ok(step);
-    return { done, step };
-  }
+  const start = (yaml: string, input: Record<string, unknown> = {}) => startWorkflow(t.orch, yaml, { base: server.origin, ...input });
+  const finish = (executionId: string) => finishFirstStep(t.orch, executionId);
 
   async function run(yaml: string, input: Record<string, unknown> = {}) {
     return finish(await start(yaml, input));

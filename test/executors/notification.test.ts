@@ -9,6 +9,7 @@ import { createNotificationExecutor } from "../../src/executors/notification/not
 import type { EgressPolicy } from "../../src/net/egress-policy.js";
 import { startLocalServer } from "../net/local-http-server.js";
 import type { LocalServer } from "../net/local-http-server.js";
+import { runFirstStep } from "./run-step.js";
 
 describe("notification step", () => {
   let t: TestOrchestrator;
@@ -33,14 +34,7 @@ describe("notification step", () => {
     server.requests.length = 0;
   });
 
-  async function run(yaml: string, input: Record<string, unknown> = {}) {
-    const { workflowId } = await t.orch.registerWorkflow(yaml);
-    const { executionId } = await t.orch.startExecution(workflowId, { base: server.origin, ...input });
-    const done = await t.orch.waitForExecution(executionId);
-    const step = done.steps[0];
-    assert.ok(step);
-    return { done, step };
-  }
+  const run = (yaml: string, input: Record<string, unknown> = {}) => runFirstStep(t.orch, yaml, { base: server.origin, ...input });
 
   test("seed 003's step (channel slack, message only) posts Slack's { text } to the operator's channel", async () => {
     const { step } = await run(`

@@ -10,6 +10,7 @@ import { signWebhook, webhookSecretKey } from "../../src/executors/webhook/webho
 import type { EgressPolicy } from "../../src/net/egress-policy.js";
 import { sendJson, startLocalServer } from "../net/local-http-server.js";
 import type { LocalServer, RecordedRequest } from "../net/local-http-server.js";
+import { runFirstStep } from "./run-step.js";
 
 const KEY = Buffer.from("a 32-byte key for webhook tests!");
 const WHSEC = `whsec_${KEY.toString("base64")}`;
@@ -52,14 +53,7 @@ describe("webhook step", () => {
     server.requests.length = 0;
   });
 
-  async function run(yaml: string, input: Record<string, unknown> = {}) {
-    const { workflowId } = await t.orch.registerWorkflow(yaml);
-    const { executionId } = await t.orch.startExecution(workflowId, { base: server.origin, ...input });
-    const done = await t.orch.waitForExecution(executionId);
-    const step = done.steps[0];
-    assert.ok(step);
-    return { executionId, done, step };
-  }
+  const run = (yaml: string, input: Record<string, unknown> = {}) => runFirstStep(t.orch, yaml, { base: server.origin, ...input });
 
   test("a whsec_ secret signs the step's input per Standard Webhooks; the receiver verifies it", async () => {
     const { executionId, step } = await run(
