@@ -187,19 +187,23 @@ export class Engine {
 
   async #claimLoop(): Promise<void> {
     this.#looping = true;
+    // The time of the last claim: the next timer must cover every task not ready at that time.
+    // (Asking "after now" with a later now would skip a task that became due in between, and
+    // nothing would wake for it.)
+    let claimedAt = this.#clock.now();
     try {
       do {
         this.#wakeAgain = false;
         const free = this.#options.concurrency - this.#inFlight.size;
         if (free <= 0 || !this.#running) break;
-        const now = this.#clock.now();
-        const claimed = await this.#store.claimTasks(this.#options.nodeId, now, now + this.#options.leaseMs, free);
+        claimedAt = this.#clock.now();
+        const claimed = await this.#store.claimTasks(this.#options.nodeId, claimedAt, claimedAt + this.#options.leaseMs, free);
         this.dispatch(claimed);
         this.#backlog = claimed.length === free;
         if (this.#backlog) this.#wakeAgain = true;
       } while (this.#wakeAgain && this.#running);
       await this.#expireDeadlines();
-      await this.#scheduleNextTimer();
+      await this.#scheduleNextTimer(claimedAt);
     } catch (error) {
       this.#logger.error({ err: errorMessage(error) }, "claiming tasks failed; retrying on the next poll");
     } finally {
@@ -221,9 +225,8 @@ export class Engine {
   }
 
   /** Sleeps on the injected clock until the earliest timed task (a backoff, a wait) is due. */
-  async #scheduleNextTimer(): Promise<void> {
-    const now = this.#clock.now();
-    const next = await this.#store.nextReadyAt(now);
+  async #scheduleNextTimer(after: number): Promise<void> {
+    const next = await this.#store.nextReadyAt(after);
     if (next === undefined || next >= this.#timerAt) return;
     if (this.#timer) this.#clock.clearTimeout(this.#timer);
     this.#timerAt = next;
@@ -231,7 +234,7 @@ export class Engine {
       this.#timer = undefined;
       this.#timerAt = Infinity;
       this.wake();
-    }, timerDelay(next - now));
+    }, timerDelay(next - this.#clock.now()));
   }
 
   /** After a commit: claim what it could not lease to this node, and wake when its timed tasks are due. */
