@@ -138,6 +138,8 @@ export class Orchestrator {
       { store: store.engine, clock: options.clock, logger: options.logger, random: options.random, executors: this.#executors, secrets: (tenantId, name) => this.#secrets.resolve(tenantId, name) },
       { nodeId: options.nodeId, concurrency: options.concurrency, leaseMs: options.leaseMs, pollMs: options.pollMs, maxLostAttempts: options.maxLostAttempts, ...(options.faultPoint ? { faultPoint: options.faultPoint } : {}) },
     );
+    this.prometheus.countActiveExecutionsWith(() => store.engine.countActiveExecutions());
+    this.#engine.events.on("execution.finished", (e) => this.prometheus.executionFinished(e.workflowId, e.status, e.durationMs));
     this.#workflows = new WorkflowService(store.engine, options.clock, this.#executors);
     this.#executions = new ExecutionService(store.engine, options.clock, this.#engine, this.#workflows);
     this.#scripts = createScriptExecutor(options.scriptRoot ? { scriptRoot: options.scriptRoot } : {});

@@ -5,7 +5,7 @@ import type { ExecutionStatus, StepStatus } from "../store/engine-store.js";
 
 export interface EngineEventMap {
   "execution.started": [{ tenantId: string; executionId: string; workflowId: string; version: number }];
-  "execution.finished": [{ tenantId: string; executionId: string; workflowId: string; status: ExecutionStatus; error: string | null }];
+  "execution.finished": [{ tenantId: string; executionId: string; workflowId: string; status: ExecutionStatus; error: string | null; durationMs?: number }];
   "step.started": [{ tenantId: string; executionId: string; stepId: string; attempt: number }];
   "step.finished": [{ tenantId: string; executionId: string; stepId: string; status: StepStatus; error: string | null }];
 }

@@ -39,7 +39,7 @@ interface PendingCompletion extends Completion {
   plan: WorkflowPlan;
   tenantId: string;
   /** Filled by the decision inside the commit: what the execution became. */
-  finished?: { status: ExecutionRow["status"]; error: string | null; workflowId: string };
+  finished?: { status: ExecutionRow["status"]; error: string | null; workflowId: string; durationMs: number };
   stepStatus?: StepRow["status"];
   resolve: () => void;
   reject: (error: unknown) => void;
@@ -168,7 +168,7 @@ export class Engine {
     for (const p of this.#plugins) this.#callPlugin(() => p.onWorkflowStart?.(event));
   }
 
-  emitFinished(event: { tenantId: string; executionId: string; workflowId: string; status: ExecutionRow["status"]; error: string | null }): void {
+  emitFinished(event: { tenantId: string; executionId: string; workflowId: string; status: ExecutionRow["status"]; error: string | null; durationMs?: number }): void {
     this.events.emit("execution.finished", event);
     for (const p of this.#plugins) this.#callPlugin(() => p.onWorkflowComplete?.(event));
   }
@@ -335,7 +335,7 @@ export class Engine {
         c.stepStatus = snapshot.steps.get(c.stepId)?.status;
         const status = effects.execution?.status;
         if (status && status !== "running" && status !== "pending" && status !== "paused") {
-          c.finished = { status, error: effects.execution?.error ?? null, workflowId: snapshot.execution.workflowId };
+          c.finished = { status, error: effects.execution?.error ?? null, workflowId: snapshot.execution.workflowId, durationMs: now - (snapshot.execution.startedAt ?? snapshot.execution.createdAt) };
         }
         return effects;
       }, offer)

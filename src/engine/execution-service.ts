@@ -55,7 +55,7 @@ export class ExecutionService {
     });
     if (ended) {
       this.#engine.abortExecution(executionId, new Error("the workflow timed out"));
-      this.#engine.emitFinished({ tenantId, executionId, workflowId: current.workflowId, status: "timed_out", error: `workflow timeout of ${plan.definition.timeoutMs} ms passed` });
+      this.#engine.emitFinished({ tenantId, executionId, workflowId: current.workflowId, status: "timed_out", error: `workflow timeout of ${plan.definition.timeoutMs} ms passed`, durationMs: now - (current.startedAt ?? current.createdAt) });
     }
   }
 
@@ -149,7 +149,7 @@ export class ExecutionService {
     });
     if (ended) {
       this.#engine.abortExecution(executionId, new Error("the execution was cancelled"));
-      this.#engine.emitFinished({ tenantId, executionId, workflowId: current.workflowId, status: "cancelled", error: "cancelled by user" });
+      this.#engine.emitFinished({ tenantId, executionId, workflowId: current.workflowId, status: "cancelled", error: "cancelled by user", durationMs: now - (current.startedAt ?? current.createdAt) });
     }
     return (await this.get(tenantId, executionId)) as ExecutionRow;
   }

@@ -193,6 +193,8 @@ export interface EngineStore {
   updateExecution(tenantId: string, executionId: string, decide: (snapshot: ExecutionSnapshot) => Effects | undefined, offer?: LeaseOffer): Promise<{ found: boolean; claimed: ClaimedTask[]; hint: QueueHint }>;
   /** Extends the leases this node still holds on running tasks (a fence that moved on is not extended). */
   extendLeases(nodeId: string, tasks: Array<{ taskId: string; fence: number }>, leaseExpiresAt: number): Promise<void>;
+  /** Executions not yet ended (pending, running, paused), over all tenants (for the metrics gauge). */
+  countActiveExecutions(): Promise<number>;
   /** Unfinished executions whose workflow timeout has passed (oldest deadline first). */
   dueDeadlines(now: number, limit: number): Promise<Array<{ tenantId: string; executionId: string }>>;
   /** Makes this node's leases claimable at once (a restarted node reclaims its own work). */

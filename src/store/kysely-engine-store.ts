@@ -289,6 +289,11 @@ export class KyselyEngineStore implements EngineStore {
     });
   }
 
+  async countActiveExecutions(): Promise<number> {
+    const row = await this.#db.selectFrom("executions").select((eb) => eb.fn.countAll().as("n")).where("status", "in", ["pending", "running", "paused"]).executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
   async dueDeadlines(now: number, limit: number): Promise<Array<{ tenantId: string; executionId: string }>> {
     const rows = await this.#db
       .selectFrom("executions")

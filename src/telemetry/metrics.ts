@@ -21,7 +21,10 @@ export class Metrics {
     buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
     registers: [this.registry],
   });
-  readonly activeExecutions = new Gauge({ name: "orchestrator_active_executions", help: "Number of currently active executions", registers: [this.registry] });
+  /** Read from the store at scrape time (see `countActiveExecutionsWith`), so restarts and other nodes count. */
+  readonly activeExecutions: Gauge;
+  /** Where the active-executions gauge reads its value when scraped. */
+  #activeSource: { count?: () => Promise<number> } = {};
   readonly tasksTotal = new Counter({ name: "orchestrator_tasks_total", help: "executeWithRetry calls by final status", labelNames: ["tenant_id", "status"], registers: [this.registry] });
   readonly taskDuration = new Histogram({
     name: "orchestrator_task_duration_seconds",
@@ -54,7 +57,26 @@ export class Metrics {
   }
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
+    const source = this.#activeSource;
+    this.activeExecutions = new Gauge({
+      name: "orchestrator_active_executions",
+      help: "Number of currently active executions",
+      registers: [this.registry],
+      async collect() {
+        if (source.count) this.set(await source.count());
+      },
+    });
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
+  }
+
+  countActiveExecutionsWith(count: () => Promise<number>): void {
+    this.#activeSource.count = count;
+  }
+
+  /** Counts a finished execution under the seed 001 names. */
+  executionFinished(workflowId: string, status: string, durationMs: number | undefined): void {
+    this.executionsTotal.inc({ workflow_id: workflowId, status });
+    if (durationMs !== undefined) this.executionDuration.observe({ workflow_id: workflowId }, durationMs / 1000);
   }
 
   /** The Prometheus text exposition of every metric. */

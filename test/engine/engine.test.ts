@@ -486,6 +486,27 @@ steps: [{ id: only, type: echo }]
       assert.deepEqual(seen.filter((l) => l.includes("hooked") || l.includes("only") || l.startsWith("end")).slice(0, 4), ["start hooked", "step only", "done only completed", "end completed"]);
     });
 
+    test("seed 001's execution metrics: totals by workflow and status, durations, active executions", async () => {
+      const { workflowId } = await t.orch.registerWorkflow(`
+id: metered
+name: metered
+steps: [{ id: hold, type: hang }]
+`);
+      const { executionId } = await t.orch.startExecution(workflowId);
+      assert.match(await t.orch.prometheus.text(), /^orchestrator_active_executions [1-9]\d*$/m, "the running execution is counted");
+      await t.orch.cancelExecution(executionId);
+      await run(`
+id: metered_ok
+name: metered_ok
+steps: [{ id: a, type: echo }]
+`);
+      const text = await t.orch.prometheus.text();
+      assert.match(text, /^orchestrator_executions_total\{workflow_id="metered",status="cancelled"\} 1$/m);
+      assert.match(text, /^orchestrator_executions_total\{workflow_id="metered_ok",status="completed"\} 1$/m);
+      assert.match(text, /^orchestrator_execution_duration_seconds_count\{workflow_id="metered_ok"\} 1$/m);
+      assert.ok(!text.includes(executionId) && !text.includes("execution_id="), "no execution ids as labels (SPEC D: bounded label sets)");
+    });
+
     test("another tenant's workflow and execution answer like missing ones", async () => {
       const other = await t.orch.createTenant("Other", "basic");
       const { executionId } = await t.orch.startExecution("versioned");
