@@ -1,5 +1,6 @@
 // What differs between the dialects, behind one small interface; every query lives in kysely-store.ts.
 import type { Kysely } from "kysely";
+import type { EngineRows } from "./engine-rows.js";
 import type { AuditLogTable, Database } from "./schema.js";
 import type { StoreDialect } from "./store.js";
 
@@ -15,5 +16,7 @@ export interface DialectAdapter {
    * reuses one prepared statement, PostgreSQL sends multi-row inserts.
    */
   insertAuditRows(trx: Kysely<Database>, rows: AuditLogTable[]): Promise<void>;
+  /** The engine's hot statements, written for this dialect. */
+  readonly engineRows: EngineRows;
   destroy(): Promise<void>;
 }

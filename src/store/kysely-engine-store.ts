@@ -6,6 +6,9 @@ import type { Kysely } from "kysely";
 import { sql } from "kysely";
 import { newId, newSortableId } from "../core/ids.js";
 import { appendAudit } from "./audit-append.js";
+import { executionToRow, toExecution, toStep } from "./engine-row-mapping.js";
+import type { EngineRows } from "./engine-rows.js";
+import { PendingRows } from "./engine-rows.js";
 import type { DialectAdapter } from "./dialect-adapter.js";
 import type {
   ClaimedTask,
@@ -16,31 +19,31 @@ import type {
   ExecutionFilter,
   ExecutionRow,
   ExecutionSnapshot,
-  ExecutionStatus,
   LeaseOffer,
   QueueHint,
   LogInput,
   LogRow,
   NewExecution,
   StepRow,
-  StepStatus,
   WorkflowRow,
   WorkflowStatus,
   WorkflowVersionRow,
 } from "./engine-store.js";
-import type { Database, ExecutionsTable, StepExecutionsTable, TasksTable, WorkflowsTable } from "./schema.js";
+import type { Database, TasksTable, WorkflowsTable } from "./schema.js";
 import type { AuditEntry, AuditSealer } from "./audit-types.js";
 
 export class KyselyEngineStore implements EngineStore {
   #adapter: DialectAdapter;
   #db: Kysely<Database>;
   #sealer: AuditSealer;
+  #rows: EngineRows;
   #seq = 0;
 
   constructor(adapter: DialectAdapter, sealer: AuditSealer) {
     this.#adapter = adapter;
     this.#db = adapter.db;
     this.#sealer = sealer;
+    this.#rows = adapter.engineRows;
   }
 
   // --- workflows ---------------------------------------------------------------------------
@@ -143,11 +146,13 @@ export class KyselyEngineStore implements EngineStore {
         const winner = await trx.selectFrom("executions").select("execution_id").where("tenant_id", "=", e.tenantId).where("idempotency_key", "=", e.idempotencyKey).executeTakeFirstOrThrow();
         return { created: false, executionId: winner.execution_id, claimed: [], hint: emptyHint() };
       }
-      for (let i = 0; i < input.steps.length; i += 500) await trx.insertInto("step_executions").values(input.steps.slice(i, i + 500).map(stepToRow)).execute();
-      const snapshot: ExecutionSnapshot = { execution: e, steps: new Map(input.steps.map((s) => [s.stepId, s])), queued: new Set() };
+      await this.#rows.insertSteps(trx, input.steps);
+      const snapshot: ExecutionSnapshot = { execution: e, steps: new Map(input.steps.map((s) => [s.stepId, { ...s }])), queued: new Set() };
       const claimed: ClaimedTask[] = [];
       const hint = emptyHint();
-      await this.#apply(trx, snapshot, { steps: [], newTasks: input.tasks, logs: input.logs, audit: input.audit }, offer, claimed, hint);
+      const pending = new PendingRows();
+      await this.#apply(trx, snapshot, { steps: [], newTasks: input.tasks, logs: input.logs, audit: input.audit }, offer, claimed, hint, pending);
+      await pending.flush(this.#rows, trx);
       attachContext(claimed, new Map([[e.executionId, snapshot]]));
       return { created: true, executionId: e.executionId, claimed, hint };
     });
@@ -242,26 +247,23 @@ export class KyselyEngineStore implements EngineStore {
       const stale: C[] = [];
       const claimed: ClaimedTask[] = [];
       const hint = emptyHint();
-      const snapshots = new Map<string, ExecutionSnapshot | undefined>();
+      // Only tasks this node still holds at the fence it ran them with may commit.
+      const deleted = await this.#rows.deleteLeasedTasks(trx, nodeId, ordered);
+      const live = ordered.filter((c) => deleted.has(c.taskId));
+      const snapshots = await this.#rows.loadSnapshots(trx, [...new Set(live.map((c) => c.executionId))]);
+      const pending = new PendingRows();
       for (const completion of ordered) {
-        const deleted = await trx.deleteFrom("tasks").where("task_id", "=", completion.taskId).where("fence", "=", completion.fence).where("lease_owner", "=", nodeId).executeTakeFirst();
-        if (Number(deleted.numDeletedRows) === 0) {
-          stale.push(completion);
-          continue;
-        }
-        let snapshot = snapshots.get(completion.executionId);
-        if (!snapshots.has(completion.executionId)) {
-          snapshot = await this.#loadSnapshot(trx, completion.executionId);
-          snapshots.set(completion.executionId, snapshot);
-        }
+        const snapshot = deleted.has(completion.taskId) ? snapshots.get(completion.executionId) : undefined;
         if (!snapshot) {
           stale.push(completion);
           continue;
         }
-        snapshot.queued.delete(completion.stepId);
-        await this.#apply(trx, snapshot, decide(snapshot, completion), offer, claimed, hint);
+        // (The batch's tasks are already gone from `queued`: their steps are still running, so no
+        // decision treats them as finished before their own completion is applied.)
+        await this.#apply(trx, snapshot, decide(snapshot, completion), offer, claimed, hint, pending);
         applied.push(completion);
       }
+      await pending.flush(this.#rows, trx);
       attachContext(claimed, snapshots);
       return { applied, stale, claimed, hint };
     });
@@ -269,12 +271,16 @@ export class KyselyEngineStore implements EngineStore {
 
   async updateExecution(tenantId: string, executionId: string, decide: (snapshot: ExecutionSnapshot) => Effects | undefined, offer?: LeaseOffer): Promise<{ found: boolean; claimed: ClaimedTask[]; hint: QueueHint }> {
     return this.#adapter.write(async (trx) => {
-      const snapshot = await this.#loadSnapshot(trx, executionId);
+      const snapshot = (await this.#rows.loadSnapshots(trx, [executionId])).get(executionId);
       if (!snapshot || snapshot.execution.tenantId !== tenantId) return { found: false, claimed: [], hint: emptyHint() };
       const effects = decide(snapshot);
       const claimed: ClaimedTask[] = [];
       const hint = emptyHint();
-      if (effects) await this.#apply(trx, snapshot, effects, offer, claimed, hint);
+      if (effects) {
+        const pending = new PendingRows();
+        await this.#apply(trx, snapshot, effects, offer, claimed, hint, pending);
+        await pending.flush(this.#rows, trx);
+      }
       attachContext(claimed, new Map([[executionId, snapshot]]));
       return { found: true, claimed, hint };
     });
@@ -326,33 +332,31 @@ export class KyselyEngineStore implements EngineStore {
 
   // --- internals ---------------------------------------------------------------------------
 
-  async #loadSnapshot(trx: Kysely<Database>, executionId: string): Promise<ExecutionSnapshot | undefined> {
-    let q = trx.selectFrom("executions").selectAll().where("execution_id", "=", executionId);
-    if (this.#adapter.lockRows) q = q.forUpdate();
-    const row = await q.executeTakeFirst();
-    if (!row) return undefined;
-    const steps = await trx.selectFrom("step_executions").selectAll().where("execution_id", "=", executionId).execute();
-    const tasks = await trx.selectFrom("tasks").select("step_id").where("execution_id", "=", executionId).execute();
-    return { execution: toExecution(row), steps: new Map(steps.map((s) => [s.step_id, toStep(s)])), queued: new Set(tasks.map((t) => t.step_id)) };
-  }
-
-  /** Applies effects to the rows and to the in-memory snapshot (later completions in the batch see them). */
-  async #apply(trx: Kysely<Database>, snapshot: ExecutionSnapshot, effects: Effects, offer: LeaseOffer | undefined, claimed: ClaimedTask[], hint: QueueHint): Promise<void> {
+  /**
+   * Applies effects to the in-memory snapshot (later completions in the batch see them) and queues
+   * the row writes in `pending`, which the caller flushes once before committing.
+   */
+  async #apply(trx: Kysely<Database>, snapshot: ExecutionSnapshot, effects: Effects, offer: LeaseOffer | undefined, claimed: ClaimedTask[], hint: QueueHint, pending: PendingRows): Promise<void> {
     const { executionId, tenantId } = snapshot.execution;
     for (const change of effects.steps) {
       const { stepId, ...fields } = change;
       const current = snapshot.steps.get(stepId);
       if (!current) continue;
       Object.assign(current, fields);
-      await trx.updateTable("step_executions").set(stepPatch(fields)).where("execution_id", "=", executionId).where("step_id", "=", stepId).execute();
+      pending.steps.add(current);
     }
     if (effects.dropTasks === "all") {
       await trx.deleteFrom("tasks").where("execution_id", "=", executionId).execute();
+      pending.tasks = pending.tasks.filter((t) => t.execution_id !== executionId);
       snapshot.queued.clear();
     } else if (effects.dropTasks?.length) {
+      const drop = new Set(effects.dropTasks);
       await trx.deleteFrom("tasks").where("execution_id", "=", executionId).where("step_id", "in", effects.dropTasks).execute();
+      pending.tasks = pending.tasks.filter((t) => t.execution_id !== executionId || !drop.has(t.step_id));
       for (const stepId of effects.dropTasks) snapshot.queued.delete(stepId);
     }
+    // Without an offer (a control call on an engine that is not running) "now" is the wall clock.
+    const now = offer?.now ?? Date.now();
     for (const task of effects.newTasks) {
       const lease = offer && claimed.length < offer.max && task.readyAt <= offer.now;
       const row: TasksTable = {
@@ -367,67 +371,78 @@ export class KyselyEngineStore implements EngineStore {
         lease_expires_at: lease ? offer.leaseExpiresAt : null,
         fence: lease ? 1 : 0,
       };
-      await trx.insertInto("tasks").values(row).execute();
+      pending.tasks.push(row);
       snapshot.queued.add(task.stepId);
-      if (lease) claimed.push(await this.#markRunning(trx, row, offer.now, snapshot));
-      else if (offer && task.readyAt <= offer.now) hint.unleasedReady += 1;
-      else if (!offer && task.readyAt <= Date.now()) hint.unleasedReady += 1;
-      if (task.readyAt > (offer?.now ?? Date.now())) hint.nextReadyAt = Math.min(hint.nextReadyAt ?? Infinity, task.readyAt);
+      if (lease) claimed.push(this.#startAttempt(row, offer.now, snapshot, pending));
+      else if (task.readyAt <= now) hint.unleasedReady += 1;
+      if (task.readyAt > now) hint.nextReadyAt = Math.min(hint.nextReadyAt ?? Infinity, task.readyAt);
     }
     if (effects.execution) {
       Object.assign(snapshot.execution, effects.execution);
-      await trx.updateTable("executions").set(executionPatch(effects.execution)).where("execution_id", "=", executionId).execute();
+      pending.executions.add(snapshot.execution);
     }
-    if (effects.logs.length) {
-      await trx
-        .insertInto("execution_logs")
-        .values(effects.logs.map((l) => ({ log_id: newSortableId(l.timestamp), execution_id: executionId, tenant_id: tenantId, step_id: l.stepId, level: l.level, message: l.message, data: l.data === undefined ? null : JSON.stringify(l.data), timestamp: l.timestamp })))
-        .execute();
+    for (const l of effects.logs) {
+      pending.logs.push({ log_id: newSortableId(l.timestamp), execution_id: executionId, tenant_id: tenantId, step_id: l.stepId, level: l.level, message: l.message, data: l.data === undefined ? null : JSON.stringify(l.data), timestamp: l.timestamp });
     }
     if (effects.audit?.length) await appendAudit(trx, this.#adapter, this.#sealer, effects.audit);
+  }
+
+  /** A task leased by this commit starts its step's attempt in the snapshot (written with the rest). */
+  #startAttempt(task: TasksTable, now: number, snapshot: ExecutionSnapshot, pending: PendingRows): ClaimedTask {
+    const step = snapshot.steps.get(task.step_id);
+    if (!step) throw new Error(`step ${task.step_id} of execution ${task.execution_id} is missing`);
+    // A step already running means its previous attempt's lease expired without a completion.
+    if (step.status === "running") step.lost += 1;
+    step.status = "running";
+    step.attempts += 1;
+    step.startedAt ??= now;
+    pending.steps.add(step);
+    if (snapshot.execution.status === "pending") {
+      Object.assign(snapshot.execution, { status: "running", startedAt: now });
+      pending.executions.add(snapshot.execution);
+    }
+    return claimedTask(task, { ...step });
   }
 
   /**
    * A claimed task's step starts an attempt: status running, attempts + 1. A step already running
    * means the previous attempt's lease expired without a completion: that attempt was lost.
    */
-  async #markRunning(trx: Kysely<Database>, task: TasksTable, now: number, snapshot?: ExecutionSnapshot): Promise<ClaimedTask> {
+  async #markRunning(trx: Kysely<Database>, task: TasksTable, now: number): Promise<ClaimedTask> {
     const step = await trx
       .updateTable("step_executions")
       .set((eb) => ({
         status: "running",
         attempts: eb("attempts", "+", 1),
         lost: eb("lost", "+", eb.case().when("status", "=", "running").then(1).else(0).end()),
-        started_at: eb.fn.coalesce("started_at", sql.lit(now)),
+        started_at: eb.fn.coalesce("started_at", eb.val(now)),
       }))
       .where("execution_id", "=", task.execution_id)
       .where("step_id", "=", task.step_id)
       .returningAll()
       .executeTakeFirstOrThrow();
-    const stepRow = toStep(step);
-    if (snapshot) snapshot.steps.set(stepRow.stepId, { ...stepRow });
-    // The execution is running from its first attempt on; a loaded snapshot saves the statement after that.
-    if (!snapshot || snapshot.execution.status === "pending") {
-      await trx.updateTable("executions").set({ status: "running", started_at: now }).where("execution_id", "=", task.execution_id).where("status", "=", "pending").execute();
-      if (snapshot) Object.assign(snapshot.execution, { status: "running", startedAt: now });
-    }
-    return {
-      taskId: task.task_id,
-      tenantId: task.tenant_id,
-      executionId: task.execution_id,
-      stepId: task.step_id,
-      priority: Number(task.priority),
-      readyAt: Number(task.ready_at),
-      fence: Number(task.fence),
-      leaseExpiresAt: Number(task.lease_expires_at),
-      step: stepRow,
-    };
+    await trx.updateTable("executions").set({ status: "running", started_at: now }).where("execution_id", "=", task.execution_id).where("status", "=", "pending").execute();
+    return claimedTask(task, toStep(step));
   }
 
   #nextSeq(readyAt: number): number {
     this.#seq = (this.#seq + 1) % 1000;
     return readyAt * 1000 + this.#seq;
   }
+}
+
+function claimedTask(task: TasksTable, step: StepRow): ClaimedTask {
+  return {
+    taskId: task.task_id,
+    tenantId: task.tenant_id,
+    executionId: task.execution_id,
+    stepId: task.step_id,
+    priority: Number(task.priority),
+    readyAt: Number(task.ready_at),
+    fence: Number(task.fence),
+    leaseExpiresAt: Number(task.lease_expires_at),
+    step,
+  };
 }
 
 function emptyHint(): QueueHint {
@@ -440,30 +455,6 @@ function attachContext(claimed: ClaimedTask[], snapshots: Map<string, ExecutionS
     const snapshot = snapshots.get(task.executionId);
     if (snapshot) task.context = { execution: { ...snapshot.execution }, steps: [...snapshot.steps.values()].map((s) => ({ ...s })) };
   }
-}
-
-function stepPatch(fields: Partial<StepRow>): Partial<StepExecutionsTable> {
-  const patch: Partial<StepExecutionsTable> = {};
-  if (fields.status !== undefined) patch.status = fields.status;
-  if (fields.attempts !== undefined) patch.attempts = fields.attempts;
-  if (fields.failures !== undefined) patch.failures = fields.failures;
-  if (fields.lost !== undefined) patch.lost = fields.lost;
-  if (fields.output !== undefined) patch.output = JSON.stringify(fields.output);
-  if (fields.error !== undefined) patch.error = fields.error;
-  if (fields.startedAt !== undefined) patch.started_at = fields.startedAt;
-  if (fields.finishedAt !== undefined) patch.finished_at = fields.finishedAt;
-  return patch;
-}
-
-function executionPatch(fields: Partial<ExecutionRow>): Partial<ExecutionsTable> {
-  const patch: Partial<ExecutionsTable> = {};
-  if (fields.status !== undefined) patch.status = fields.status;
-  if (fields.output !== undefined) patch.output = JSON.stringify(fields.output);
-  if (fields.error !== undefined) patch.error = fields.error;
-  if (fields.startedAt !== undefined) patch.started_at = fields.startedAt;
-  if (fields.finishedAt !== undefined) patch.finished_at = fields.finishedAt;
-  if (fields.deadlineAt !== undefined) patch.deadline_at = fields.deadlineAt;
-  return patch;
 }
 
 function toWorkflow(r: WorkflowsTable): WorkflowRow {
@@ -480,74 +471,3 @@ function toWorkflow(r: WorkflowsTable): WorkflowRow {
   };
 }
 
-function executionToRow(e: ExecutionRow): ExecutionsTable {
-  return {
-    execution_id: e.executionId,
-    tenant_id: e.tenantId,
-    workflow_id: e.workflowId,
-    version: e.version,
-    status: e.status,
-    input: JSON.stringify(e.input ?? {}),
-    output: e.output === undefined || e.output === null ? null : JSON.stringify(e.output),
-    error: e.error,
-    priority: e.priority,
-    created_at: e.createdAt,
-    started_at: e.startedAt,
-    finished_at: e.finishedAt,
-    deadline_at: e.deadlineAt,
-    idempotency_key: e.idempotencyKey,
-  };
-}
-
-function toExecution(r: ExecutionsTable): ExecutionRow {
-  return {
-    executionId: r.execution_id,
-    tenantId: r.tenant_id,
-    workflowId: r.workflow_id,
-    version: Number(r.version),
-    status: r.status as ExecutionStatus,
-    input: JSON.parse(r.input) as unknown,
-    output: r.output === null ? null : (JSON.parse(r.output) as unknown),
-    error: r.error,
-    priority: Number(r.priority),
-    createdAt: Number(r.created_at),
-    startedAt: r.started_at === null ? null : Number(r.started_at),
-    finishedAt: r.finished_at === null ? null : Number(r.finished_at),
-    deadlineAt: r.deadline_at === null ? null : Number(r.deadline_at),
-    idempotencyKey: r.idempotency_key,
-  };
-}
-
-function stepToRow(s: StepRow): StepExecutionsTable {
-  return {
-    step_execution_id: s.stepExecutionId,
-    execution_id: s.executionId,
-    tenant_id: s.tenantId,
-    step_id: s.stepId,
-    status: s.status,
-    attempts: s.attempts,
-    failures: s.failures,
-    lost: s.lost,
-    output: s.output === undefined || s.output === null ? null : JSON.stringify(s.output),
-    error: s.error,
-    started_at: s.startedAt,
-    finished_at: s.finishedAt,
-  };
-}
-
-function toStep(r: StepExecutionsTable): StepRow {
-  return {
-    stepExecutionId: r.step_execution_id,
-    executionId: r.execution_id,
-    tenantId: r.tenant_id,
-    stepId: r.step_id,
-    status: r.status as StepStatus,
-    attempts: Number(r.attempts),
-    failures: Number(r.failures),
-    lost: Number(r.lost),
-    output: r.output === null ? null : (JSON.parse(r.output) as unknown),
-    error: r.error,
-    startedAt: r.started_at === null ? null : Number(r.started_at),
-    finishedAt: r.finished_at === null ? null : Number(r.finished_at),
-  };
-}

@@ -8,6 +8,7 @@ import type { Migration } from "../migrator.js";
 import { MIGRATIONS_TABLE, checkMigrations } from "../migrator.js";
 import type { Database } from "../schema.js";
 import { postgresMigrations } from "./migrations.js";
+import { postgresEngineRows } from "./postgres-engine-rows.js";
 
 export interface PostgresAdapterOptions {
   connectionString: string;
@@ -57,6 +58,7 @@ export async function openPostgresAdapter(options: PostgresAdapterOptions): Prom
       // 12 columns x 1,000 rows stays well below PostgreSQL's 65,535 bound parameters.
       for (let i = 0; i < rows.length; i += 1000) await trx.insertInto("audit_log").values(rows.slice(i, i + 1000)).execute();
     },
+    engineRows: postgresEngineRows(),
     destroy: async () => {
       await db.destroy();
       // Kysely ends only a pool it has used; a store closed before its first query still has the

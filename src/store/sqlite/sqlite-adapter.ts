@@ -8,6 +8,7 @@ import type { Migration } from "../migrator.js";
 import { MIGRATIONS_TABLE, checkMigrations } from "../migrator.js";
 import type { Database } from "../schema.js";
 import { sqliteMigrations } from "./migrations.js";
+import { sqliteEngineRows } from "./sqlite-engine-rows.js";
 
 export interface SqliteAdapterOptions {
   /** A file path, or `:memory:`. */
@@ -82,6 +83,7 @@ export async function openSqliteAdapter(options: SqliteAdapterOptions): Promise<
     insertAuditRows: async (_trx, rows) => {
       for (const r of rows) insertAudit.run(r.audit_id, r.tenant_id, r.chain, r.seq, r.timestamp, r.action, r.component_id, r.user_id, r.status, r.metadata, r.prev_hash, r.hash);
     },
+    engineRows: sqliteEngineRows(raw),
     destroy: () => db.destroy(),
   };
 }

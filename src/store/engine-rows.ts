@@ -1,0 +1,35 @@
+// The engine's hottest statements (a step's completion and the next step's lease), written once
+// per dialect without the query builder: SQLite runs prepared statements, PostgreSQL one statement
+// per kind for a whole group commit. Every call runs inside the store's write transaction.
+import type { Kysely } from "kysely";
+import type { ExecutionRow, ExecutionSnapshot, StepRow } from "./engine-store.js";
+import type { Database, ExecutionLogsTable, TasksTable } from "./schema.js";
+
+export interface EngineRows {
+  /** Deletes the tasks this node still holds with these fences; returns the ids it deleted (the rest were taken over). */
+  deleteLeasedTasks(trx: Kysely<Database>, nodeId: string, tasks: ReadonlyArray<{ taskId: string; fence: number }>): Promise<Set<string>>;
+  /** Loads executions (locked on PostgreSQL, in id order) with their steps and queued step ids. */
+  loadSnapshots(trx: Kysely<Database>, executionIds: readonly string[]): Promise<Map<string, ExecutionSnapshot>>;
+  /** Writes every mutable column of these step rows (they were read under the transaction's lock). */
+  updateSteps(trx: Kysely<Database>, rows: readonly StepRow[]): Promise<void>;
+  /** Writes every mutable column of these executions. */
+  updateExecutions(trx: Kysely<Database>, rows: readonly ExecutionRow[]): Promise<void>;
+  insertSteps(trx: Kysely<Database>, rows: readonly StepRow[]): Promise<void>;
+  insertTasks(trx: Kysely<Database>, rows: readonly TasksTable[]): Promise<void>;
+  insertLogs(trx: Kysely<Database>, rows: readonly ExecutionLogsTable[]): Promise<void>;
+}
+
+/** Collects one transaction's row writes so each kind goes to the database once, at the end. */
+export class PendingRows {
+  readonly steps = new Set<StepRow>();
+  readonly executions = new Set<ExecutionRow>();
+  tasks: TasksTable[] = [];
+  readonly logs: ExecutionLogsTable[] = [];
+
+  async flush(rows: EngineRows, trx: Kysely<Database>): Promise<void> {
+    if (this.steps.size) await rows.updateSteps(trx, [...this.steps]);
+    if (this.executions.size) await rows.updateExecutions(trx, [...this.executions]);
+    if (this.tasks.length) await rows.insertTasks(trx, this.tasks);
+    if (this.logs.length) await rows.insertLogs(trx, this.logs);
+  }
+}

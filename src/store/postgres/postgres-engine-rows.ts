@@ -1,0 +1,87 @@
+// The engine's hot statements on PostgreSQL: one statement per kind for a whole group commit, with
+// the rows passed as arrays (unnest), so a batch of completions costs a handful of round trips.
+import { CompiledQuery } from "kysely";
+import type { Kysely } from "kysely";
+import { stepToRow, toExecution, toStep } from "../engine-row-mapping.js";
+import type { EngineRows } from "../engine-rows.js";
+import type { ExecutionSnapshot } from "../engine-store.js";
+import type { Database, ExecutionsTable, StepExecutionsTable } from "../schema.js";
+
+async function run<R>(trx: Kysely<Database>, text: string, params: unknown[]): Promise<R[]> {
+  const result = await trx.executeQuery<R>(CompiledQuery.raw(text, params));
+  return result.rows;
+}
+
+const DELETE_TASKS = `DELETE FROM tasks t USING unnest($2::text[], $3::bigint[]) AS v(task_id, fence)
+  WHERE t.task_id = v.task_id AND t.fence = v.fence AND t.lease_owner = $1 RETURNING t.task_id`;
+const SELECT_EXECUTIONS = "SELECT * FROM executions WHERE execution_id = ANY($1::text[]) ORDER BY execution_id FOR UPDATE";
+const SELECT_STEPS = "SELECT * FROM step_executions WHERE execution_id = ANY($1::text[])";
+const SELECT_QUEUED = "SELECT execution_id, step_id FROM tasks WHERE execution_id = ANY($1::text[])";
+const UPDATE_STEPS = `UPDATE step_executions s SET status = v.status, attempts = v.attempts, failures = v.failures, lost = v.lost,
+    output = v.output, error = v.error, started_at = v.started_at, finished_at = v.finished_at
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::int[], $6::int[], $7::text[], $8::text[], $9::bigint[], $10::bigint[])
+    AS v(execution_id, step_id, status, attempts, failures, lost, output, error, started_at, finished_at)
+  WHERE s.execution_id = v.execution_id AND s.step_id = v.step_id`;
+const UPDATE_EXECUTIONS = `UPDATE executions e SET status = v.status, output = v.output, error = v.error, started_at = v.started_at,
+    finished_at = v.finished_at, deadline_at = v.deadline_at
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[])
+    AS v(execution_id, status, output, error, started_at, finished_at, deadline_at)
+  WHERE e.execution_id = v.execution_id`;
+const INSERT_STEPS = `INSERT INTO step_executions (step_execution_id, execution_id, tenant_id, step_id, status, attempts, failures, lost, output, error, started_at, finished_at)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::int[], $8::int[], $9::text[], $10::text[], $11::bigint[], $12::bigint[])`;
+const INSERT_TASKS = `INSERT INTO tasks (task_id, tenant_id, execution_id, step_id, priority, ready_at, seq, lease_owner, lease_expires_at, fence)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bigint[], $7::bigint[], $8::text[], $9::bigint[], $10::bigint[])`;
+const INSERT_LOGS = `INSERT INTO execution_logs (log_id, execution_id, tenant_id, step_id, level, message, data, timestamp)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[])`;
+
+/** Columns of `rows` as parallel arrays, in the order `pick` lists them. */
+function columns<T>(rows: readonly T[], pick: (row: T) => unknown[]): unknown[][] {
+  const picked = rows.map(pick);
+  const width = picked[0]?.length ?? 0;
+  return Array.from({ length: width }, (_, i) => picked.map((values) => values[i]));
+}
+
+export function postgresEngineRows(): EngineRows {
+  return {
+    async deleteLeasedTasks(trx, nodeId, tasks) {
+      if (tasks.length === 0) return new Set();
+      const rows = await run<{ task_id: string }>(trx, DELETE_TASKS, [nodeId, tasks.map((t) => t.taskId), tasks.map((t) => t.fence)]);
+      return new Set(rows.map((r) => r.task_id));
+    },
+    async loadSnapshots(trx, executionIds) {
+      const snapshots = new Map<string, ExecutionSnapshot>();
+      if (executionIds.length === 0) return snapshots;
+      const ids = [...executionIds];
+      for (const row of await run<ExecutionsTable>(trx, SELECT_EXECUTIONS, [ids])) {
+        snapshots.set(row.execution_id, { execution: toExecution(row), steps: new Map(), queued: new Set() });
+      }
+      for (const row of await run<StepExecutionsTable>(trx, SELECT_STEPS, [ids])) snapshots.get(row.execution_id)?.steps.set(row.step_id, toStep(row));
+      for (const row of await run<{ execution_id: string; step_id: string }>(trx, SELECT_QUEUED, [ids])) snapshots.get(row.execution_id)?.queued.add(row.step_id);
+      return snapshots;
+    },
+    async updateSteps(trx, rows) {
+      await run(trx, UPDATE_STEPS, columns(rows.map(stepToRow), (r) => [r.execution_id, r.step_id, r.status, r.attempts, r.failures, r.lost, r.output, r.error, r.started_at, r.finished_at]));
+    },
+    async updateExecutions(trx, rows) {
+      await run(
+        trx,
+        UPDATE_EXECUTIONS,
+        columns(rows, (e) => [e.executionId, e.status, e.output === undefined || e.output === null ? null : JSON.stringify(e.output), e.error, e.startedAt, e.finishedAt, e.deadlineAt]),
+      );
+    },
+    async insertSteps(trx, rows) {
+      if (rows.length === 0) return;
+      await run(
+        trx,
+        INSERT_STEPS,
+        columns(rows.map(stepToRow), (r) => [r.step_execution_id, r.execution_id, r.tenant_id, r.step_id, r.status, r.attempts, r.failures, r.lost, r.output, r.error, r.started_at, r.finished_at]),
+      );
+    },
+    async insertTasks(trx, rows) {
+      await run(trx, INSERT_TASKS, columns(rows, (t) => [t.task_id, t.tenant_id, t.execution_id, t.step_id, t.priority, t.ready_at, t.seq, t.lease_owner, t.lease_expires_at, t.fence]));
+    },
+    async insertLogs(trx, rows) {
+      await run(trx, INSERT_LOGS, columns(rows, (l) => [l.log_id, l.execution_id, l.tenant_id, l.step_id, l.level, l.message, l.data, l.timestamp]));
+    },
+  };
+}
