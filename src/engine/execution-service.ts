@@ -4,7 +4,7 @@
 import { makeAuditEntry } from "../audit/audit-log.js";
 import type { Clock } from "../core/clock.js";
 import { ConflictError, NotFoundError, ValidationError } from "../core/errors.js";
-import { newId } from "../core/ids.js";
+import { newSortableId } from "../core/ids.js";
 import type { Effects, EngineStore, ExecutionRow, ExecutionSnapshot, ExecutionStatus, LogRow, StepRow } from "../store/engine-store.js";
 import type { WorkflowPlan } from "./workflow-plan.js";
 import type { Engine } from "./engine.js";
@@ -71,7 +71,7 @@ export class ExecutionService {
       throw new NotFoundError("workflow version", `${workflowId}@${version}`);
     });
     const now = this.#clock.now();
-    const executionId = newId();
+    const executionId = newSortableId(now);
     const priority = options.priority ?? plan.definition.priority;
     const execution: ExecutionRow = {
       executionId,
@@ -90,7 +90,7 @@ export class ExecutionService {
       idempotencyKey: options.idempotencyKey ?? null,
     };
     const steps: StepRow[] = plan.definition.steps.map((s) => ({
-      stepExecutionId: newId(),
+      stepExecutionId: newSortableId(now),
       executionId,
       tenantId,
       stepId: s.id,

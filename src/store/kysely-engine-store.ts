@@ -4,7 +4,7 @@
 // SQLite's single writer gives the same order.
 import type { Kysely } from "kysely";
 import { sql } from "kysely";
-import { newId, newSortableId } from "../core/ids.js";
+import { newSortableId } from "../core/ids.js";
 import { appendAudit } from "./audit-append.js";
 import { executionToRow, toExecution, toStep } from "./engine-row-mapping.js";
 import type { EngineRows } from "./engine-rows.js";
@@ -360,7 +360,7 @@ export class KyselyEngineStore implements EngineStore {
     for (const task of effects.newTasks) {
       const lease = offer && claimed.length < offer.max && task.readyAt <= offer.now;
       const row: TasksTable = {
-        task_id: newId(),
+        task_id: newSortableId(task.readyAt),
         tenant_id: tenantId,
         execution_id: executionId,
         step_id: task.stepId,
