@@ -17,6 +17,13 @@ export interface EngineRows {
   insertSteps(trx: Kysely<Database>, rows: readonly StepRow[]): Promise<void>;
   insertTasks(trx: Kysely<Database>, rows: readonly TasksTable[]): Promise<void>;
   insertLogs(trx: Kysely<Database>, rows: readonly ExecutionLogsTable[]): Promise<void>;
+  /**
+   * Called inside the transaction that wrote these snapshots, just before it commits: a dialect
+   * may keep them to skip the next load (SQLite does, while no other connection writes).
+   */
+  remember(snapshots: Iterable<ExecutionSnapshot>): void;
+  /** Drops what `remember` kept: after a failed transaction, or a write to these tables that bypassed the engine store. */
+  forget(executionIds?: Iterable<string>): void;
 }
 
 /** Collects one transaction's row writes so each kind goes to the database once, at the end. */

@@ -49,7 +49,7 @@ export class KyselyEngineStore implements EngineStore {
   // --- workflows ---------------------------------------------------------------------------
 
   async saveWorkflow(input: { tenantId: string; workflowId: string; name: string; definition: string; hash: string; status?: WorkflowStatus; tags?: string[]; ownerId?: string | null; now: number; audit: AuditEntry[] }) {
-    return this.#adapter.write(async (trx) => {
+    return this.#write(async (trx) => {
       let q = trx.selectFrom("workflows").selectAll().where("tenant_id", "=", input.tenantId).where("workflow_id", "=", input.workflowId);
       if (this.#adapter.lockRows) q = q.forUpdate();
       const existing = await q.executeTakeFirst();
@@ -123,7 +123,7 @@ export class KyselyEngineStore implements EngineStore {
   }
 
   async setWorkflowStatus(tenantId: string, workflowId: string, status: WorkflowStatus, now: number, audit: AuditEntry[]): Promise<WorkflowRow | undefined> {
-    return this.#adapter.write(async (trx) => {
+    return this.#write(async (trx) => {
       const result = await trx.updateTable("workflows").set({ status, updated_at: now }).where("tenant_id", "=", tenantId).where("workflow_id", "=", workflowId).executeTakeFirst();
       if (Number(result.numUpdatedRows) === 0) return undefined;
       await appendAudit(trx, this.#adapter, this.#sealer, audit);
@@ -134,7 +134,7 @@ export class KyselyEngineStore implements EngineStore {
   // --- executions --------------------------------------------------------------------------
 
   async createExecution(input: NewExecution, offer?: LeaseOffer): Promise<{ created: boolean; executionId: string; claimed: ClaimedTask[]; hint: QueueHint }> {
-    return this.#adapter.write(async (trx) => {
+    return this.#write(async (trx) => {
       const e = input.execution;
       if (e.idempotencyKey !== null) {
         const existing = await trx.selectFrom("executions").select("execution_id").where("tenant_id", "=", e.tenantId).where("idempotency_key", "=", e.idempotencyKey).executeTakeFirst();
@@ -153,6 +153,7 @@ export class KyselyEngineStore implements EngineStore {
       const pending = new PendingRows();
       await this.#apply(trx, snapshot, { steps: [], newTasks: input.tasks, logs: input.logs, audit: input.audit }, offer, claimed, hint, pending);
       await pending.flush(this.#rows, trx);
+      this.#rows.remember([snapshot]);
       attachContext(claimed, new Map([[e.executionId, snapshot]]));
       return { created: true, executionId: e.executionId, claimed, hint };
     });
@@ -205,7 +206,7 @@ export class KyselyEngineStore implements EngineStore {
 
   async claimTasks(nodeId: string, now: number, leaseExpiresAt: number, limit: number): Promise<ClaimedTask[]> {
     if (limit <= 0) return [];
-    return this.#adapter.write(async (trx) => {
+    return this.#write(async (trx) => {
       // Round-robin across tenants in each batch: every tenant's best task comes before any
       // tenant's second. The scheduling issue adds weights on top of this ranking.
       const rows =
@@ -235,6 +236,7 @@ export class KyselyEngineStore implements EngineStore {
             RETURNING *`.execute(trx);
       const claimed: ClaimedTask[] = [];
       for (const row of rows.rows) claimed.push(await this.#markRunning(trx, row, now));
+      this.#rows.forget(claimed.map((t) => t.executionId));
       return claimed;
     });
   }
@@ -242,7 +244,7 @@ export class KyselyEngineStore implements EngineStore {
   async completeTasks<C extends Completion>(nodeId: string, completions: C[], decide: Decide<C>, offer?: LeaseOffer): Promise<{ applied: C[]; stale: C[]; claimed: ClaimedTask[]; hint: QueueHint }> {
     // Lock executions in one order on every node, so two nodes' batches never deadlock.
     const ordered = [...completions].sort((a, b) => (a.executionId < b.executionId ? -1 : a.executionId > b.executionId ? 1 : 0));
-    return this.#adapter.write(async (trx) => {
+    return this.#write(async (trx) => {
       const applied: C[] = [];
       const stale: C[] = [];
       const claimed: ClaimedTask[] = [];
@@ -251,6 +253,9 @@ export class KyselyEngineStore implements EngineStore {
       const deleted = await this.#rows.deleteLeasedTasks(trx, nodeId, ordered);
       const live = ordered.filter((c) => deleted.has(c.taskId));
       const snapshots = await this.#rows.loadSnapshots(trx, [...new Set(live.map((c) => c.executionId))]);
+      // Every completing step leaves the queue before any decision: their steps are still
+      // running, so no decision treats them as finished before their own completion is applied.
+      for (const c of live) snapshots.get(c.executionId)?.queued.delete(c.stepId);
       const pending = new PendingRows();
       for (const completion of ordered) {
         const snapshot = deleted.has(completion.taskId) ? snapshots.get(completion.executionId) : undefined;
@@ -258,19 +263,18 @@ export class KyselyEngineStore implements EngineStore {
           stale.push(completion);
           continue;
         }
-        // (The batch's tasks are already gone from `queued`: their steps are still running, so no
-        // decision treats them as finished before their own completion is applied.)
         await this.#apply(trx, snapshot, decide(snapshot, completion), offer, claimed, hint, pending);
         applied.push(completion);
       }
       await pending.flush(this.#rows, trx);
+      this.#rows.remember(snapshots.values());
       attachContext(claimed, snapshots);
       return { applied, stale, claimed, hint };
     });
   }
 
   async updateExecution(tenantId: string, executionId: string, decide: (snapshot: ExecutionSnapshot) => Effects | undefined, offer?: LeaseOffer): Promise<{ found: boolean; claimed: ClaimedTask[]; hint: QueueHint }> {
-    return this.#adapter.write(async (trx) => {
+    return this.#write(async (trx) => {
       const snapshot = (await this.#rows.loadSnapshots(trx, [executionId])).get(executionId);
       if (!snapshot || snapshot.execution.tenantId !== tenantId) return { found: false, claimed: [], hint: emptyHint() };
       const effects = decide(snapshot);
@@ -280,6 +284,10 @@ export class KyselyEngineStore implements EngineStore {
         const pending = new PendingRows();
         await this.#apply(trx, snapshot, effects, offer, claimed, hint, pending);
         await pending.flush(this.#rows, trx);
+        this.#rows.remember([snapshot]);
+      } else {
+        // A refusal may have looked at (and changed) the snapshot without writing it.
+        this.#rows.forget([executionId]);
       }
       attachContext(claimed, new Map([[executionId, snapshot]]));
       return { found: true, claimed, hint };
@@ -288,7 +296,7 @@ export class KyselyEngineStore implements EngineStore {
 
   async extendLeases(nodeId: string, tasks: Array<{ taskId: string; fence: number }>, leaseExpiresAt: number): Promise<void> {
     if (tasks.length === 0) return;
-    await this.#adapter.write(async (trx) => {
+    await this.#write(async (trx) => {
       for (const task of tasks) {
         await trx.updateTable("tasks").set({ lease_expires_at: leaseExpiresAt }).where("task_id", "=", task.taskId).where("fence", "=", task.fence).where("lease_owner", "=", nodeId).execute();
       }
@@ -314,7 +322,7 @@ export class KyselyEngineStore implements EngineStore {
   }
 
   async releaseLeases(nodeId: string): Promise<number> {
-    return this.#adapter.write(async (trx) => {
+    return this.#write(async (trx) => {
       const result = await trx.updateTable("tasks").set({ lease_expires_at: 0 }).where("lease_owner", "=", nodeId).executeTakeFirst();
       return Number(result.numUpdatedRows);
     });
@@ -331,6 +339,16 @@ export class KyselyEngineStore implements EngineStore {
   }
 
   // --- internals ---------------------------------------------------------------------------
+
+  /** A write transaction; when it fails, snapshots it may have changed in memory are dropped. */
+  async #write<T>(fn: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+    try {
+      return await this.#adapter.write(fn);
+    } catch (error) {
+      this.#rows.forget();
+      throw error;
+    }
+  }
 
   /**
    * Applies effects to the in-memory snapshot (later completions in the batch see them) and queues

@@ -47,6 +47,43 @@ for (const dialect of DIALECTS) {
       await db.cleanup();
     }
   });
+  test(`${dialect}: a completion sees what another connection committed since this one last wrote the execution`, async () => {
+    const db = await tempDatabase(dialect);
+    const open = () => openStore({ database: db.database, ...(db.schema ? { schema: db.schema } : {}), sealer: createAuditSealer(randomBytes(32)) });
+    const [a, b] = [await open(), await open()];
+    try {
+      const definition = parseDefinition({ name: "two", steps: [{ id: "first", type: "noop" }, { id: "second", type: "noop", depends_on: ["first"] }] });
+      await a.engine.saveWorkflow({ tenantId: "default", workflowId: "two", name: "two", definition: JSON.stringify(definition), hash: "h", now: 0, audit: [] });
+      const plan = new WorkflowPlan(definition);
+      const row = (stepId: string) => ({ stepExecutionId: `se-${stepId}`, executionId: "ex-2", tenantId: "default", stepId, status: "pending" as const, attempts: 0, failures: 0, lost: 0, output: null, error: null, startedAt: null, finishedAt: null });
+      await a.engine.createExecution({
+        execution: { executionId: "ex-2", tenantId: "default", workflowId: "two", version: 1, status: "pending", input: {}, output: null, error: null, priority: 5, createdAt: 0, startedAt: null, finishedAt: null, deadlineAt: null, idempotencyKey: null },
+        steps: [row("first"), row("second")],
+        tasks: plan.initialTasks(0, 5),
+        logs: [],
+        audit: [],
+      });
+      const decide = (snapshot: Parameters<typeof plan.onOutcome>[0], c: { stepId: string }) => plan.onOutcome(snapshot, c.stepId, { kind: "completed", output: c.stepId }, 20);
+      const [first] = await a.engine.claimTasks("node-a", 10, 100_000, 10);
+      assert.ok(first);
+      // The completion leases `second` to node A at once; A now holds the execution in memory.
+      const done = await a.engine.completeTasks("node-a", [{ taskId: first.taskId, fence: first.fence, executionId: "ex-2", stepId: "first" }], decide, { nodeId: "node-a", now: 20, leaseExpiresAt: 100_000, max: 10 });
+      const second = done.claimed[0];
+      assert.equal(second?.stepId, "second");
+      // Another connection pauses the execution.
+      const paused = await b.engine.updateExecution("default", "ex-2", (snapshot) => plan.pause(snapshot, 30));
+      assert.equal(paused.found, true);
+      await a.engine.completeTasks("node-a", [{ taskId: second.taskId, fence: second.fence, executionId: "ex-2", stepId: "second" }], decide);
+      const execution = await a.engine.getExecution("default", "ex-2");
+      assert.equal(execution?.status, "paused", "node A decided on the paused execution, not on what it held in memory");
+      const steps = await a.engine.getSteps("default", "ex-2");
+      assert.deepEqual(steps.map((s) => [s.stepId, s.status, s.attempts]), [["first", "completed", 1], ["second", "completed", 1]]);
+    } finally {
+      await a.close();
+      await b.close();
+      await db.cleanup();
+    }
+  });
 }
 
 test("a step whose attempts keep dying with their worker fails as crashed after the configured count", async () => {

@@ -83,5 +83,8 @@ export function postgresEngineRows(): EngineRows {
     async insertLogs(trx, rows) {
       await run(trx, INSERT_LOGS, columns(rows, (l) => [l.log_id, l.execution_id, l.tenant_id, l.step_id, l.level, l.message, l.data, l.timestamp]));
     },
+    // Other nodes write the same rows: every batch reads them under its row locks.
+    remember() {},
+    forget() {},
   };
 }

@@ -1,12 +1,30 @@
 // The engine's hot statements on SQLite: prepared once on the raw better-sqlite3 connection that
 // Kysely's driver also uses, so they run inside the same transaction at a few microseconds each.
+// Snapshots written by this connection are kept and reused while no other connection has
+// committed (`PRAGMA data_version`), so a step's completion does not re-read its execution.
 import type BetterSqlite3 from "better-sqlite3";
 import { stepToRow, toExecution, toStep } from "../engine-row-mapping.js";
 import type { EngineRows } from "../engine-rows.js";
 import type { ExecutionSnapshot } from "../engine-store.js";
 import type { ExecutionsTable, StepExecutionsTable } from "../schema.js";
 
-export function sqliteEngineRows(raw: BetterSqlite3.Database): EngineRows {
+const ENDED = new Set(["completed", "failed", "cancelled", "timed_out"]);
+
+export function sqliteEngineRows(raw: BetterSqlite3.Database, options: { maxCached?: number } = {}): EngineRows {
+  const maxCached = options.maxCached ?? 10_000;
+  const dataVersion = raw.prepare("PRAGMA data_version").pluck();
+  // Only valid while data_version is what it was when they were kept; this connection's own
+  // commits do not change it, other connections' (processes, other stores) do.
+  const cache = new Map<string, ExecutionSnapshot>();
+  let cachedAtVersion = -1;
+  /** Empties the cache when another connection has committed since it was filled. */
+  const validate = () => {
+    const version = dataVersion.get() as number;
+    if (version !== cachedAtVersion) {
+      cache.clear();
+      cachedAtVersion = version;
+    }
+  };
   const deleteTask = raw.prepare("DELETE FROM tasks WHERE task_id = ? AND fence = ? AND lease_owner = ?");
   const selectExecution = raw.prepare("SELECT * FROM executions WHERE execution_id = ?");
   const selectSteps = raw.prepare("SELECT * FROM step_executions WHERE execution_id = ?");
@@ -29,7 +47,13 @@ export function sqliteEngineRows(raw: BetterSqlite3.Database): EngineRows {
     },
     async loadSnapshots(_trx, executionIds) {
       const snapshots = new Map<string, ExecutionSnapshot>();
+      validate();
       for (const id of executionIds) {
+        const cached = cache.get(id);
+        if (cached) {
+          snapshots.set(id, cached);
+          continue;
+        }
         const row = selectExecution.get(id) as ExecutionsTable | undefined;
         if (!row) continue;
         const steps = selectSteps.all(id) as StepExecutionsTable[];
@@ -60,6 +84,25 @@ export function sqliteEngineRows(raw: BetterSqlite3.Database): EngineRows {
     },
     async insertLogs(_trx, rows) {
       for (const l of rows) insertLog.run(l.log_id, l.execution_id, l.tenant_id, l.step_id, l.level, l.message, l.data, l.timestamp);
+    },
+    remember(snapshots) {
+      // (Kept inside the writing transaction: nothing else of this connection runs until it
+      // commits, and a failed one calls forget.) Ended executions are rarely written again.
+      validate();
+      for (const snapshot of snapshots) {
+        const id = snapshot.execution.executionId;
+        cache.delete(id);
+        if (!ENDED.has(snapshot.execution.status)) cache.set(id, snapshot);
+      }
+      // The map iterates oldest first: drop the least recently written.
+      for (const id of cache.keys()) {
+        if (cache.size <= maxCached) break;
+        cache.delete(id);
+      }
+    },
+    forget(executionIds) {
+      if (executionIds === undefined) cache.clear();
+      else for (const id of executionIds) cache.delete(id);
     },
   };
 }
