@@ -32,12 +32,15 @@ import type {
 import type { Database, TasksTable, WorkflowsTable } from "./schema.js";
 import type { AuditEntry, AuditSealer } from "./audit-types.js";
 
+type CreatedExecution = { created: boolean; executionId: string; claimed: ClaimedTask[]; hint: QueueHint };
+
 export class KyselyEngineStore implements EngineStore {
   #adapter: DialectAdapter;
   #db: Kysely<Database>;
   #sealer: AuditSealer;
   #rows: EngineRows;
   #seq = 0;
+  #creates: Array<{ input: NewExecution; offer: LeaseOffer | undefined; resolve: (result: CreatedExecution) => void; reject: (error: unknown) => void }> = [];
 
   constructor(adapter: DialectAdapter, sealer: AuditSealer) {
     this.#adapter = adapter;
@@ -133,30 +136,65 @@ export class KyselyEngineStore implements EngineStore {
 
   // --- executions --------------------------------------------------------------------------
 
-  async createExecution(input: NewExecution, offer?: LeaseOffer): Promise<{ created: boolean; executionId: string; claimed: ClaimedTask[]; hint: QueueHint }> {
-    return this.#write(async (trx) => {
-      const e = input.execution;
-      if (e.idempotencyKey !== null) {
-        const existing = await trx.selectFrom("executions").select("execution_id").where("tenant_id", "=", e.tenantId).where("idempotency_key", "=", e.idempotencyKey).executeTakeFirst();
-        if (existing) return { created: false, executionId: existing.execution_id, claimed: [], hint: emptyHint() };
-      }
-      // Two starts with the same key at once: the second insert does nothing and returns the first.
-      const inserted = await trx.insertInto("executions").values(executionToRow(e)).onConflict((oc) => oc.columns(["tenant_id", "idempotency_key"]).doNothing()).executeTakeFirst();
-      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0 && e.idempotencyKey !== null) {
-        const winner = await trx.selectFrom("executions").select("execution_id").where("tenant_id", "=", e.tenantId).where("idempotency_key", "=", e.idempotencyKey).executeTakeFirstOrThrow();
-        return { created: false, executionId: winner.execution_id, claimed: [], hint: emptyHint() };
-      }
-      await this.#rows.insertSteps(trx, input.steps);
-      const snapshot: ExecutionSnapshot = { execution: e, steps: new Map(input.steps.map((s) => [s.stepId, { ...s }])), queued: new Set() };
-      const claimed: ClaimedTask[] = [];
-      const hint = emptyHint();
-      const pending = new PendingRows();
-      await this.#apply(trx, snapshot, { steps: [], newTasks: input.tasks, logs: input.logs, audit: input.audit }, offer, claimed, hint, pending);
-      await pending.flush(this.#rows, trx);
-      this.#rows.remember([snapshot]);
-      attachContext(claimed, new Map([[e.executionId, snapshot]]));
-      return { created: true, executionId: e.executionId, claimed, hint };
+  /**
+   * Starts that arrive in the same turn of the event loop commit in one transaction (group
+   * commit, as completions do); each resolves once that transaction has committed.
+   */
+  createExecution(input: NewExecution, offer?: LeaseOffer): Promise<CreatedExecution> {
+    return new Promise((resolve, reject) => {
+      this.#creates.push({ input, offer, resolve, reject });
+      if (this.#creates.length === 1) setImmediate(() => void this.#flushCreates());
     });
+  }
+
+  async #flushCreates(): Promise<void> {
+    const batch = this.#creates.splice(0);
+    // The newest offer knows this node's capacity best; the batch shares it.
+    const offer = batch.findLast((c) => c.offer)?.offer;
+    try {
+      const results = await this.#write(async (trx) => {
+        const out: CreatedExecution[] = [];
+        let leased = 0;
+        for (const c of batch) {
+          const result = await this.#createOne(trx, c.input, offer && { ...offer, max: offer.max - leased });
+          leased += result.claimed.length;
+          out.push(result);
+        }
+        return out;
+      });
+      batch.forEach((c, i) => c.resolve(results[i] as CreatedExecution));
+    } catch (error) {
+      if (batch.length === 1) {
+        batch[0]?.reject(error);
+        return;
+      }
+      // One start's failure must not fail the others: each runs alone.
+      for (const c of batch) await this.#write((trx) => this.#createOne(trx, c.input, c.offer)).then(c.resolve, c.reject);
+    }
+  }
+
+  async #createOne(trx: Kysely<Database>, input: NewExecution, offer: LeaseOffer | undefined): Promise<CreatedExecution> {
+    const e = input.execution;
+    if (e.idempotencyKey !== null) {
+      const existing = await trx.selectFrom("executions").select("execution_id").where("tenant_id", "=", e.tenantId).where("idempotency_key", "=", e.idempotencyKey).executeTakeFirst();
+      if (existing) return { created: false, executionId: existing.execution_id, claimed: [], hint: emptyHint() };
+    }
+    // Two starts with the same key at once: the second insert does nothing and returns the first.
+    const inserted = await trx.insertInto("executions").values(executionToRow(e)).onConflict((oc) => oc.columns(["tenant_id", "idempotency_key"]).doNothing()).executeTakeFirst();
+    if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0 && e.idempotencyKey !== null) {
+      const winner = await trx.selectFrom("executions").select("execution_id").where("tenant_id", "=", e.tenantId).where("idempotency_key", "=", e.idempotencyKey).executeTakeFirstOrThrow();
+      return { created: false, executionId: winner.execution_id, claimed: [], hint: emptyHint() };
+    }
+    await this.#rows.insertSteps(trx, input.steps);
+    const snapshot: ExecutionSnapshot = { execution: { ...e }, steps: new Map(input.steps.map((s) => [s.stepId, { ...s }])), queued: new Set() };
+    const claimed: ClaimedTask[] = [];
+    const hint = emptyHint();
+    const pending = new PendingRows();
+    await this.#apply(trx, snapshot, { steps: [], newTasks: input.tasks, logs: input.logs, audit: input.audit }, offer, claimed, hint, pending);
+    await pending.flush(this.#rows, trx);
+    this.#rows.remember([snapshot]);
+    attachContext(claimed, new Map([[e.executionId, snapshot]]));
+    return { created: true, executionId: e.executionId, claimed, hint };
   }
 
   async getExecution(tenantId: string, executionId: string): Promise<ExecutionRow | undefined> {
