@@ -3,7 +3,7 @@
 // exactly like a missing one.
 import { makeAuditEntry } from "../audit/audit-log.js";
 import type { Clock } from "../core/clock.js";
-import { ConflictError, NotFoundError, ValidationError } from "../core/errors.js";
+import { ConflictError, NotFoundError, SynergyMeshError, ValidationError } from "../core/errors.js";
 import { newSortableId } from "../core/ids.js";
 import type { Effects, EngineStore, ExecutionRow, ExecutionSnapshot, ExecutionStatus, LogRow, StepRow } from "../store/engine-store.js";
 import type { WorkflowPlan } from "./workflow-plan.js";
@@ -196,9 +196,12 @@ export class ExecutionService {
     const userId = decision.userId ?? "system";
     return this.#control(tenantId, executionId, decision.approved ? "approve_step" : "reject_step", userId, (plan, snapshot, now) => {
       const row = snapshot.steps.get(stepId);
-      const state = row?.output as { status?: string } | null | undefined;
+      const state = row?.output as { status?: string; approvers?: string[] } | null | undefined;
       if (!row || plan.steps.get(stepId)?.type !== "approval") return `has no approval step ${stepId}`;
       if (row.status !== "waiting" || state?.status !== "pending") return `step ${stepId} is not waiting for approval (it is ${row.status})`;
+      if (state.approvers?.length && !state.approvers.includes(userId)) {
+        return new SynergyMeshError("FORBIDDEN", `${userId} is not among the approvers of step ${stepId} (${state.approvers.join(", ")})`, { executionId, stepId, approvers: state.approvers });
+      }
       const output = { ...(row.output as object), status: decision.approved ? "approved" : "rejected", decided_by: userId, decided_at: now, ...(decision.comment ? { comment: decision.comment } : {}) };
       row.output = output;
       snapshot.queued.delete(stepId);
@@ -211,18 +214,19 @@ export class ExecutionService {
     });
   }
 
-  async #control(tenantId: string, executionId: string, action: string, userId: string, decide: (plan: WorkflowPlan, snapshot: ExecutionSnapshot, now: number) => Effects | string): Promise<ExecutionRow> {
+  /** Applies a control decision; `decide` refuses with a reason (409) or a coded error of its own. */
+  async #control(tenantId: string, executionId: string, action: string, userId: string, decide: (plan: WorkflowPlan, snapshot: ExecutionSnapshot, now: number) => Effects | string | SynergyMeshError): Promise<ExecutionRow> {
     const current = await this.get(tenantId, executionId);
     const plan = await this.#engine.plan(tenantId, current.workflowId, current.version);
     const now = this.#clock.now();
-    let refusal: string | undefined;
+    let refusal: string | SynergyMeshError | undefined;
     let finished: { status: ExecutionStatus; error: string | null } | undefined;
     const result = await this.#store.updateExecution(
       tenantId,
       executionId,
       (snapshot) => {
         const effects = decide(plan, snapshot, now);
-        if (typeof effects === "string") {
+        if (typeof effects === "string" || effects instanceof SynergyMeshError) {
           refusal = effects;
           return undefined;
         }
@@ -234,6 +238,7 @@ export class ExecutionService {
       this.#engine.leaseOffer(),
     );
     if (!result.found) throw new NotFoundError("execution", executionId);
+    if (refusal instanceof SynergyMeshError) throw refusal;
     if (refusal) throw new ConflictError(`Execution ${executionId} ${refusal}`, { executionId });
     this.#engine.dispatch(result.claimed);
     this.#engine.noteQueue(result.hint);

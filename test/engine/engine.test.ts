@@ -395,6 +395,25 @@ steps: [{ id: ask, type: approval, config: { timeout: 1h } }]
       assert.equal(expired.steps[0]?.status, "timed_out");
     });
 
+    test("an approval with approvers refuses anyone else (FORBIDDEN) and stays waiting", async () => {
+      const { workflowId } = await t.orch.registerWorkflow(`
+name: approvers-only
+steps: [{ id: ask, type: approval, config: { approvers: [alice, carol] } }]
+`);
+      const { executionId } = await t.orch.startExecution(workflowId);
+      await new Promise<void>((resolve) => {
+        const check = async () => ((await t.orch.getExecution(executionId)).steps[0]?.status === "waiting" ? resolve() : setImmediate(check));
+        void check();
+      });
+      await assert.rejects(t.orch.decideApproval(executionId, "ask", { approved: true, userId: "mallory" }), { code: "FORBIDDEN", message: /mallory is not among the approvers of step ask/ });
+      await assert.rejects(t.orch.decideApproval(executionId, "ask", { approved: true }), { code: "FORBIDDEN" }, "no user is not an approver either");
+      assert.equal((await t.orch.getExecution(executionId)).steps[0]?.status, "waiting");
+      await t.orch.decideApproval(executionId, "ask", { approved: true, userId: "carol" });
+      const done = await t.orch.waitForExecution(executionId);
+      assert.equal(done.status, "completed");
+      assert.equal((done.steps[0]?.output as { decided_by?: string }).decided_by, "carol");
+    });
+
     test("subworkflow starts a child, waits for it without a slot, and returns its output", async () => {
       await t.orch.registerWorkflow(`
 id: child
