@@ -88,6 +88,11 @@ export class Engine {
     return this.#options.nodeId;
   }
 
+  /** How often this node looks for work made ready elsewhere (and waiters for ends committed elsewhere). */
+  get pollMs(): number {
+    return this.#options.pollMs;
+  }
+
   use(plugin: EnginePlugin): void {
     this.#plugins.push(plugin);
   }
@@ -376,7 +381,10 @@ export class Engine {
     if (this.#inFlight.size === 0) return;
     const tasks = [...this.#inFlight.values()].map(({ task }) => task);
     try {
-      await this.#store.extendLeases(this.#options.nodeId, tasks, this.#clock.now() + this.#options.leaseMs);
+      const lost = await this.#store.extendLeases(this.#options.nodeId, tasks, this.#clock.now() + this.#options.leaseMs);
+      // A cancel or timeout committed by another node deleted the task: stop the step here too
+      // (its outcome will not commit). The same holds for a lease another node took over.
+      for (const taskId of lost) this.#inFlight.get(taskId)?.controller.abort(new Error("the step's task was cancelled or taken over by another node"));
     } catch (error) {
       this.#logger.warn({ err: errorMessage(error) }, "renewing leases failed");
     }

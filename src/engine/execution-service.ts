@@ -246,34 +246,33 @@ export class ExecutionService {
     return (await this.get(tenantId, executionId)) as ExecutionRow;
   }
 
-  /** Resolves with the execution once it has ended (completed, failed, cancelled or timed out). */
+  /**
+   * Resolves with the execution once it has ended (completed, failed, cancelled or timed out).
+   * Ends on this node arrive as events; ends committed by another node sharing the database are
+   * found by a read every poll interval.
+   */
   async wait(tenantId: string, executionId: string, options: { signal?: AbortSignal } = {}): Promise<ExecutionDetails> {
-    const finished = new Promise<void>((resolve, reject) => {
-      const onFinish = (event: { executionId: string }) => {
-        if (event.executionId !== executionId) return;
-        this.#engine.events.off("execution.finished", onFinish);
-        resolve();
-      };
-      this.#engine.events.on("execution.finished", onFinish);
-      options.signal?.addEventListener("abort", () => {
-        this.#engine.events.off("execution.finished", onFinish);
-        reject(options.signal?.reason);
-      }, { once: true });
-      // Subscribed first, then read: an execution that ended in between is seen by the read.
-      this.get(tenantId, executionId).then(
-        (e) => {
-          if (FINAL.has(e.status)) {
-            this.#engine.events.off("execution.finished", onFinish);
-            resolve();
-          }
-        },
-        (error: unknown) => {
-          this.#engine.events.off("execution.finished", onFinish);
-          reject(error);
-        },
-      );
-    });
-    await finished;
+    let poll: NodeJS.Timeout | undefined;
+    let onFinish: ((event: { executionId: string }) => void) | undefined;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        onFinish = (event) => {
+          if (event.executionId === executionId) resolve();
+        };
+        this.#engine.events.on("execution.finished", onFinish);
+        options.signal?.addEventListener("abort", () => reject(options.signal?.reason), { once: true });
+        // Subscribed first, then read: an execution that ended in between is seen by the read.
+        const check = () =>
+          this.get(tenantId, executionId).then((e) => {
+            if (FINAL.has(e.status)) resolve();
+          }, reject);
+        void check();
+        poll = setInterval(() => void check(), this.#engine.pollMs);
+      });
+    } finally {
+      clearInterval(poll);
+      if (onFinish) this.#engine.events.off("execution.finished", onFinish);
+    }
     return this.get(tenantId, executionId);
   }
 }

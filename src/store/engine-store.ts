@@ -192,7 +192,11 @@ export interface EngineStore {
   /** Applies a decision to an execution outside any task (control operations, approvals). */
   updateExecution(tenantId: string, executionId: string, decide: (snapshot: ExecutionSnapshot) => Effects | undefined, offer?: LeaseOffer): Promise<{ found: boolean; claimed: ClaimedTask[]; hint: QueueHint }>;
   /** Extends the leases this node still holds on running tasks (a fence that moved on is not extended). */
-  extendLeases(nodeId: string, tasks: Array<{ taskId: string; fence: number }>, leaseExpiresAt: number): Promise<void>;
+  /**
+   * Renews this node's leases; returns the tasks it no longer holds (deleted by a cancel or a
+   * workflow timeout on any node, or taken over after the lease ran out).
+   */
+  extendLeases(nodeId: string, tasks: Array<{ taskId: string; fence: number }>, leaseExpiresAt: number): Promise<Set<string>>;
   /** Executions not yet ended (pending, running, paused), over all tenants (for the metrics gauge). */
   countActiveExecutions(): Promise<number>;
   /** Unfinished executions whose workflow timeout has passed (oldest deadline first). */

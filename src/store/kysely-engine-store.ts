@@ -332,13 +332,16 @@ export class KyselyEngineStore implements EngineStore {
     });
   }
 
-  async extendLeases(nodeId: string, tasks: Array<{ taskId: string; fence: number }>, leaseExpiresAt: number): Promise<void> {
-    if (tasks.length === 0) return;
+  async extendLeases(nodeId: string, tasks: Array<{ taskId: string; fence: number }>, leaseExpiresAt: number): Promise<Set<string>> {
+    const lost = new Set<string>();
+    if (tasks.length === 0) return lost;
     await this.#write(async (trx) => {
       for (const task of tasks) {
-        await trx.updateTable("tasks").set({ lease_expires_at: leaseExpiresAt }).where("task_id", "=", task.taskId).where("fence", "=", task.fence).where("lease_owner", "=", nodeId).execute();
+        const result = await trx.updateTable("tasks").set({ lease_expires_at: leaseExpiresAt }).where("task_id", "=", task.taskId).where("fence", "=", task.fence).where("lease_owner", "=", nodeId).executeTakeFirst();
+        if (Number(result.numUpdatedRows) === 0) lost.add(task.taskId);
       }
     });
+    return lost;
   }
 
   async countActiveExecutions(): Promise<number> {

@@ -86,6 +86,76 @@ for (const dialect of DIALECTS) {
   });
 }
 
+for (const dialect of DIALECTS) {
+  test(`${dialect}: a cancel committed by another node reaches the running step through its lease renewal`, async () => {
+    const db = await tempDatabase(dialect);
+    const keys = { auditKey: randomBytes(32), masterKey: randomBytes(32) };
+    const at = { database: db.database, ...(db.schema ? { schema: db.schema } : {}), logger: silentLogger, ...keys };
+    const worker = await Orchestrator.open({ ...at, nodeId: "worker-node", leaseMs: 300 });
+    const controller = await Orchestrator.open({ ...at, nodeId: "control-node", startWorkers: false });
+    let keepAlive: NodeJS.Timeout | undefined;
+    try {
+      let started!: () => void;
+      const running = new Promise<void>((resolve) => (started = resolve));
+      const aborted = new Promise<unknown>((resolve) => {
+        worker.registerStepExecutor({
+          type: "long",
+          execute: (ctx) =>
+            new Promise((_, reject) => {
+              started();
+              ctx.signal.addEventListener("abort", () => {
+                resolve(ctx.signal.reason);
+                reject(ctx.signal.reason);
+              });
+            }),
+        });
+      });
+      controller.registerStepExecutor({ type: "long", execute: () => null });
+      await worker.registerWorkflow({ id: "long", name: "long", steps: [{ id: "l", type: "long" }] });
+      const { executionId } = await worker.startExecution("long");
+      await running;
+      // The step waits on nothing that keeps the process alive (the engine's timers are unref'd).
+      keepAlive = setInterval(() => {}, 1000);
+      const cancelled = await controller.cancelExecution(executionId, { userId: "ops" });
+      assert.equal(cancelled.status, "cancelled");
+      const reason = await aborted;
+      assert.match(String((reason as Error).message), /cancelled or taken over by another node/);
+      await worker.close();
+      const final = await controller.getExecution(executionId);
+      assert.equal(final.status, "cancelled");
+      assert.equal(final.steps[0]?.status, "cancelled", "the aborted attempt's outcome did not overwrite the cancel");
+    } finally {
+      clearInterval(keepAlive);
+      await worker.close();
+      await controller.close();
+      await db.cleanup();
+    }
+  });
+}
+
+for (const dialect of DIALECTS) {
+  test(`${dialect}: waitForExecution on one node sees an end committed by another`, async () => {
+    const db = await tempDatabase(dialect);
+    const at = { database: db.database, ...(db.schema ? { schema: db.schema } : {}), logger: silentLogger, auditKey: randomBytes(32), masterKey: randomBytes(32) };
+    // Only the runner runs steps (found by its poll); the watcher hears nothing of them in process.
+    const runner = await Orchestrator.open({ ...at, nodeId: "runner-node", pollMs: 20 });
+    const watcher = await Orchestrator.open({ ...at, nodeId: "watcher-node", startWorkers: false, pollMs: 20 });
+    try {
+      runner.registerStepExecutor({ type: "noop", execute: () => "done" });
+      watcher.registerStepExecutor({ type: "noop", execute: () => "done" });
+      await watcher.registerWorkflow({ id: "elsewhere", name: "elsewhere", steps: [{ id: "n", type: "noop" }] });
+      const { executionId } = await watcher.startExecution("elsewhere");
+      const seen = await watcher.waitForExecution(executionId);
+      assert.equal(seen.status, "completed");
+      assert.equal(seen.steps[0]?.output, "done");
+    } finally {
+      await runner.close();
+      await watcher.close();
+      await db.cleanup();
+    }
+  });
+}
+
 test("a step whose attempts keep dying with their worker fails as crashed after the configured count", async () => {
   const db = tempSqliteDatabase();
   const clock = new FakeClock();
