@@ -42,6 +42,15 @@ export class FakeClock implements Clock {
     return this.#timers.length;
   }
 
+  /** Resolves when a timer of exactly `delay` ms is pending (at once if one is), with its due time. */
+  async timerOf(delay: number): Promise<{ delay: number; at: number }> {
+    for (;;) {
+      const found = this.#timers.find((t) => t.delay === delay);
+      if (found) return { delay: found.delay, at: found.at };
+      await new Promise<unknown>((resolve) => this.#waiters.push(resolve));
+    }
+  }
+
   /** Resolves when a timer is scheduled (at once if one is pending), with its delay. */
   nextTimer(): Promise<{ delay: number; at: number }> {
     const first = this.#timers[0];

@@ -103,6 +103,8 @@ export function createNotificationExecutor(options: NotificationExecutorOptions)
       const headers: Record<string, string> = { "user-agent": "synergymesh" };
       for (const [name, value] of Object.entries(config.headers ?? {})) headers[name.toLowerCase()] = String(value);
       headers["content-type"] = "application/json";
+      // A generic receiver can drop a repeated delivery by its key (Slack ignores the header).
+      if (channel === "webhook") headers["idempotency-key"] ??= ctx.idempotencyKey;
       return sendHttpRequest(ctx, options, {
         method: "POST",
         url,

@@ -1,0 +1,195 @@
+// The executor conformance cases: for every built-in step type, how to make it succeed, hang,
+// fail once, show its idempotency key, carry a secret and reach a refused address. A concern that
+// does not apply to a type says why (the suite asserts a reason is given, so none is skipped quietly).
+import type { TestOrchestrator } from "synergymesh/testing";
+import type { LocalServer } from "../../net/local-http-server.js";
+import { sendJson } from "../../net/local-http-server.js";
+
+export interface Peer {
+  /** The local HTTP server every outbound type talks to. */
+  server: LocalServer;
+}
+
+type NotApplicable = { notApplicable: string };
+
+export interface ConformanceCase {
+  type: string;
+  /** Workflows the case needs besides its own (a subworkflow's child), as definition objects. */
+  workflows?: object[];
+  /** A config that completes (after `act`, if the step waits for one), and what its output must satisfy. */
+  ok: { config: Record<string, unknown>; check: (output: unknown) => void; arrange?: (peer: Peer) => void; act?: (t: TestOrchestrator, executionId: string) => Promise<void> };
+  /** A config whose attempt runs until aborted (for the step timeout and cancellation). */
+  hang: { config: Record<string, unknown>; arrange?: (peer: Peer) => { arrived: Promise<void>; released: Promise<void> } } | NotApplicable;
+  /** A config whose first attempt fails transiently and whose second succeeds. */
+  transient: { config: Record<string, unknown>; arrange: (peer: Peer) => void } | NotApplicable;
+  /** A config after which the peer saw the attempt's idempotency key. */
+  idempotency: { config: Record<string, unknown>; observed: (peer: Peer) => string | undefined; suffix?: string } | NotApplicable;
+  /** A config using `{{secrets.conformance_token}}` (and the peer echoing it back). */
+  secret: { config: Record<string, unknown>; arrange?: (peer: Peer) => void } | NotApplicable;
+  /** A config that sends a request to a tenant-given address the egress policy refuses. */
+  egress: { config: Record<string, unknown> } | NotApplicable;
+}
+
+/** The peer takes the request and never answers; `released` when the caller drops the connection. */
+const hangingServer = (peer: Peer) => {
+  let arrive!: () => void;
+  let release!: () => void;
+  const arrived = new Promise<void>((resolve) => (arrive = resolve));
+  const released = new Promise<void>((resolve) => (release = resolve));
+  peer.server.handle((_, __, req) => {
+    req.socket.once("close", () => release());
+    arrive();
+  });
+  return { arrived, released };
+};
+
+const failOnce = (peer: Peer) => {
+  let calls = 0;
+  peer.server.handle((_, res) => (++calls === 1 ? sendJson(res, 503, { error: "busy" }) : sendJson(res, 200, { ok: true })));
+};
+
+const echoAuthorization = (peer: Peer) => peer.server.handle((request, res) => sendJson(res, 200, { echoed: request.headers.authorization ?? null }));
+
+const idempotencyHeader = (peer: Peer) => {
+  const value = peer.server.requests.at(-1)?.headers["idempotency-key"];
+  return Array.isArray(value) ? value[0] : value;
+};
+
+const okServer = (peer: Peer) => peer.server.handle((_, res) => sendJson(res, 200, { ok: true }));
+
+const DENIED = "http://169.254.169.254/latest/meta-data";
+
+export const CASES: ConformanceCase[] = [
+  {
+    type: "http",
+    ok: { config: { method: "POST", url: "{{input.base}}/ok", body: { a: 1 } }, arrange: okServer, check: (o) => assertField(o, "status_code", 200) },
+    hang: { config: { url: "{{input.base}}/hang" }, arrange: hangingServer },
+    transient: { config: { url: "{{input.base}}/flaky" }, arrange: failOnce },
+    idempotency: { config: { method: "POST", url: "{{input.base}}/key", body: {} }, observed: idempotencyHeader },
+    secret: { config: { url: "{{input.base}}/secure", headers: { Authorization: "Bearer {{secrets.conformance_token}}" } }, arrange: echoAuthorization },
+    egress: { config: { url: DENIED } },
+  },
+  {
+    type: "webhook",
+    ok: { config: { url: "{{input.base}}/hook", payload: { event: "done" } }, arrange: okServer, check: (o) => assertField(o, "status_code", 200) },
+    hang: { config: { url: "{{input.base}}/hang", payload: {} }, arrange: hangingServer },
+    transient: { config: { url: "{{input.base}}/flaky", payload: {} }, arrange: failOnce },
+    idempotency: {
+      config: { url: "{{input.base}}/key", payload: {} },
+      // Standard Webhooks carries the key as the message id.
+      observed: (peer) => {
+        const value = peer.server.requests.at(-1)?.headers["webhook-id"];
+        return Array.isArray(value) ? value[0] : value;
+      },
+    },
+    secret: { config: { url: "{{input.base}}/secure", payload: { token: "{{secrets.conformance_token}}" }, headers: { Authorization: "Bearer {{secrets.conformance_token}}" } }, arrange: echoAuthorization },
+    egress: { config: { url: DENIED, payload: {} } },
+  },
+  {
+    type: "notification",
+    ok: { config: { channel: "webhook", url: "{{input.base}}/notify", message: "hello" }, arrange: okServer, check: (o) => assertField(o, "status_code", 200) },
+    hang: { config: { channel: "webhook", url: "{{input.base}}/hang", message: "hello" }, arrange: hangingServer },
+    transient: { config: { channel: "webhook", url: "{{input.base}}/flaky", message: "hello" }, arrange: failOnce },
+    idempotency: { config: { channel: "webhook", url: "{{input.base}}/key", message: "hello" }, observed: idempotencyHeader },
+    secret: { config: { channel: "webhook", url: "{{input.base}}/secure", message: "token {{secrets.conformance_token}}", headers: { Authorization: "Bearer {{secrets.conformance_token}}" } }, arrange: echoAuthorization },
+    egress: { config: { channel: "webhook", url: DENIED, message: "hello" } },
+  },
+  {
+    type: "script",
+    ok: { config: { code: "return { doubled: input.n * 2 };", args: { n: 21 } }, check: (o) => assertField(o, "doubled", 42) },
+    hang: { config: { code: "for (;;) {}", timeout: "1h" } },
+    transient: { notApplicable: "a script is deterministic over its input: it has no transient failures, and a thrown error is not retried" },
+    idempotency: { notApplicable: "a script has no peer to hand the key to (it has no host access)" },
+    secret: { config: { code: "return { echoed: input.token };", args: { token: "{{secrets.conformance_token}}" } } },
+    egress: { notApplicable: "a script has no network access at all (no fetch, no sockets)" },
+  },
+  {
+    type: "wait",
+    ok: { config: { duration: "0s" }, check: () => undefined },
+    hang: { notApplicable: "a wait holds no attempt while it waits (it is a timed task); its duration is its limit" },
+    transient: { notApplicable: "a wait cannot fail" },
+    idempotency: { notApplicable: "a wait calls nothing" },
+    secret: { notApplicable: "a wait's config takes only times" },
+    egress: { notApplicable: "a wait calls nothing" },
+  },
+  {
+    type: "decision",
+    ok: { config: { conditions: [{ if: "input.n > 10", then: "big" }], default: "small" }, check: (o) => assertField(o, "value", "big") },
+    hang: { notApplicable: "a decision evaluates an expression in microseconds and holds nothing" },
+    transient: { notApplicable: "an expression has no transient failures" },
+    idempotency: { notApplicable: "a decision calls nothing" },
+    secret: { notApplicable: "expressions cannot read secrets (templates resolve them only in configs of calling types)" },
+    egress: { notApplicable: "a decision calls nothing" },
+  },
+  {
+    type: "approval",
+    ok: {
+      config: { message: "go?" },
+      act: async (t, executionId) => {
+        await until(async () => (await t.orch.getExecution(executionId)).steps[0]?.status === "waiting");
+        await t.orch.decideApproval(executionId, "step", { approved: true, userId: "conformance" });
+      },
+      check: (o) => assertField(o, "approved", true),
+    },
+    hang: { notApplicable: "an approval waits as a timed task, holding no attempt; its own timeout bounds it" },
+    transient: { notApplicable: "an approval's outcome is a person's decision" },
+    idempotency: { notApplicable: "an approval calls nothing" },
+    secret: { notApplicable: "an approval's message is shown to people: secrets do not belong in it" },
+    egress: { notApplicable: "an approval calls nothing" },
+  },
+  {
+    type: "condition",
+    ok: { config: { expression: "input.n > 10" }, check: (o) => assertField(o, "result", true) },
+    hang: { notApplicable: "a condition evaluates an expression in microseconds and holds nothing" },
+    transient: { notApplicable: "an expression has no transient failures" },
+    idempotency: { notApplicable: "a condition calls nothing" },
+    secret: { notApplicable: "expressions cannot read secrets" },
+    egress: { notApplicable: "a condition calls nothing" },
+  },
+  // Loop and parallel bodies are other step types run inside the step: the concerns must hold
+  // through them (the body's key is the step's plus the iteration or branch index).
+  {
+    type: "loop",
+    ok: { config: { items: [1, 2, 3], step: { type: "script", config: { code: "return input.item * 2;", args: { item: "{{loop.item}}" } } } }, check: (o) => assertField(o, "count", 3) },
+    hang: { config: { items: [1], step: { type: "http", config: { url: "{{input.base}}/hang" } } }, arrange: hangingServer },
+    transient: { config: { items: [1], step: { type: "http", config: { url: "{{input.base}}/flaky" } } }, arrange: failOnce },
+    idempotency: { config: { items: [1], step: { type: "http", config: { method: "POST", url: "{{input.base}}/key", body: {} } } }, observed: idempotencyHeader, suffix: ":0" },
+    secret: { config: { items: [1], step: { type: "http", config: { url: "{{input.base}}/secure", headers: { Authorization: "Bearer {{secrets.conformance_token}}" } } } }, arrange: echoAuthorization },
+    egress: { config: { items: [1], step: { type: "http", config: { url: DENIED } } } },
+  },
+  {
+    type: "parallel",
+    ok: { config: { branches: [{ type: "script", config: { code: "return 1;" } }, { type: "script", config: { code: "return 2;" } }] }, check: (o) => assertField(o, "results", undefined, (v) => JSON.stringify(v) === "[1,2]") },
+    hang: { config: { branches: [{ type: "http", config: { url: "{{input.base}}/hang" } }] }, arrange: hangingServer },
+    transient: { config: { branches: [{ type: "http", config: { url: "{{input.base}}/flaky" } }] }, arrange: failOnce },
+    idempotency: { config: { branches: [{ type: "http", config: { method: "POST", url: "{{input.base}}/key", body: {} } }] }, observed: idempotencyHeader, suffix: ":b0" },
+    secret: { config: { branches: [{ type: "http", config: { url: "{{input.base}}/secure", headers: { Authorization: "Bearer {{secrets.conformance_token}}" } } }] }, arrange: echoAuthorization },
+    egress: { config: { branches: [{ type: "http", config: { url: DENIED } }] } },
+  },
+  {
+    type: "subworkflow",
+    workflows: [{ id: "conformance-child", name: "conformance-child", steps: [{ id: "c", type: "script", config: { code: "return { child: input.n };" }, input_mapping: { n: "{{input.n}}" } }] }],
+    ok: {
+      config: { workflow_id: "conformance-child", input: { n: "{{input.n}}" } },
+      // The parent checks its child every poll_interval (1 s) of the test's clock.
+      act: async (t, executionId) => {
+        while ((await t.orch.getExecution(executionId)).status !== "completed") await t.clock.advance((await t.clock.nextTimer()).delay);
+      },
+      check: (o) => assertField(o, "status", "completed"),
+    },
+    hang: { notApplicable: "a parent holds no attempt while its child runs (it checks the child as a timed task); the child's own steps are bounded by their timeouts" },
+    transient: { notApplicable: "starting a child is a local commit; the child's steps have their own retries" },
+    idempotency: { notApplicable: "the child is started once per attempt with the attempt's key as its idempotency key inside the store, not sent to a peer" },
+    secret: { notApplicable: "the child resolves its own secrets in its own steps" },
+    egress: { notApplicable: "starting a child calls nothing outside" },
+  },
+];
+
+function assertField(output: unknown, key: string, expected: unknown, test?: (value: unknown) => boolean): void {
+  const value = (output as Record<string, unknown> | null)?.[key];
+  if (test ? !test(value) : value !== expected) throw new Error(`output.${key} is ${JSON.stringify(value)}, expected ${test ? "something else" : JSON.stringify(expected)}`);
+}
+
+async function until(condition: () => Promise<boolean>): Promise<void> {
+  while (!(await condition())) await new Promise((resolve) => setImmediate(resolve));
+}
