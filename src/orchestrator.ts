@@ -36,6 +36,7 @@ import { createMailer } from "./executors/email/mailer.js";
 import { createEmailExecutor } from "./executors/email/email-executor.js";
 import { createCommandExecutor } from "./executors/command/command-executor.js";
 import { createRemediationExecutor } from "./executors/remediation/remediation-executor.js";
+import { createDatabaseExecutor } from "./executors/database/database-executor.js";
 import type { WorkflowDefinition } from "./workflow/model.js";
 import type { Store } from "./store/store.js";
 import { Metrics } from "./telemetry/metrics.js";
@@ -153,6 +154,7 @@ export class Orchestrator {
     const mailer = createMailer({ smtp: options.smtp, smtpServers: options.smtpServers });
     this.#executors.register(createNotificationExecutor({ egress: options.egress, channels: options.notificationChannels, mailer }));
     this.#executors.register(createEmailExecutor({ mailer }));
+    this.#executors.register(createDatabaseExecutor({ connections: options.databases }));
     const commands = options.commands;
     this.#executors.register(createCommandExecutor({ egress: options.egress, commands }));
     this.#executors.register(

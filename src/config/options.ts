@@ -9,6 +9,8 @@ import { ConfigError } from "../core/errors.js";
 import type { EgressPolicy } from "../net/egress-policy.js";
 import type { AgentManagerOptions, CommandOptions, ResolvedCommandOptions } from "../executors/command/command-options.js";
 import { resolveCommandOptions } from "../executors/command/command-options.js";
+import type { DatabaseConnection } from "../executors/database/database-options.js";
+import { checkDatabaseConnections } from "../executors/database/database-options.js";
 import type { SmtpServer } from "../executors/email/mailer.js";
 import { checkSmtpServers } from "../executors/email/mailer.js";
 import type { RateLimiter } from "../tenancy/rate-limiter.js";
@@ -86,6 +88,11 @@ export interface OrchestratorOptions {
   smtp?: SmtpServer;
   /** More SMTP servers, picked by a step's `server: <name>` (default none). */
   smtpServers?: Record<string, SmtpServer>;
+  /**
+   * Named connections of `database` steps (`main_db: { url: "postgres://app@db/main", password: { secret: "db_password" } }`);
+   * default none. Operator-configured, so not under the egress policy.
+   */
+  databases?: Record<string, DatabaseConnection>;
   /** What `command` and `remediation` steps may run locally (default: nothing) and their limits. */
   commands?: CommandOptions;
   /** The remote agent manager that runs tools that are not local programs (default none). */
@@ -123,6 +130,7 @@ export interface ResolvedOptions {
   readonly scriptRoot: string | undefined;
   readonly smtp: SmtpServer | undefined;
   readonly smtpServers: Record<string, SmtpServer>;
+  readonly databases: Record<string, DatabaseConnection>;
   /** The allow-list, limits and agent manager, checked and with defaults filled. */
   readonly commands: ResolvedCommandOptions;
 }
@@ -135,6 +143,7 @@ export function resolveOptions(options: OrchestratorOptions = {}, env: NodeJS.Pr
   // Checked before any key file is made: a bad option must leave nothing behind.
   checkSmtpServers({ smtp: options.smtp, smtpServers: options.smtpServers });
   const commands = resolveCommandOptions(options.commands, options.agentManager);
+  checkDatabaseConnections(options.databases ?? {});
   const isPostgres = /^postgres(ql)?:\/\//i.test(database);
   const keyFile = options.keyFile ?? env.SYNERGYMESH_KEY_FILE ?? (database === ":memory:" ? undefined : isPostgres ? "./synergymesh.key" : `${database}.key`);
   // Each key comes from the option, else the environment, else the key file (created when
@@ -180,6 +189,7 @@ export function resolveOptions(options: OrchestratorOptions = {}, env: NodeJS.Pr
     scriptRoot: options.scriptRoot,
     smtp: options.smtp,
     smtpServers: options.smtpServers ?? {},
+    databases: options.databases ?? {},
     commands,
   });
 }
