@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { DIALECTS, openTestOrchestrator } from "synergymesh/testing";
 import type { TestOrchestrator } from "synergymesh/testing";
-import { makePrograms } from "./programs/make-programs.js";
+import { makePrograms, startReportServer } from "./programs/make-programs.js";
 import type { TestPrograms } from "./programs/make-programs.js";
 import { finishFirstStep, startWorkflow } from "./run-step.js";
 
@@ -160,6 +160,41 @@ steps:
       assert.match(forbidden?.error ?? "", /^config\.action_type: "rm" is not an allowed program/);
       const records = (await t.orch.getAuditLogs("default", { action: "remediation" })).filter((r) => r.metadata.execution_id === executionId);
       assert.deepEqual(records.map((r) => [r.metadata.step_id, r.status, r.userId]).sort(), [["fix", "success", "system"], ["forbidden", "failed", "system"]]);
+    });
+
+    test("a secret in the action's arguments is redacted from the waiting state, the output and the audit record", async () => {
+      await t.orch.setSecret("patch_token", "tok-secret-98765");
+      const executionId = await startWorkflow(t.orch, `
+name: remediate-secret
+steps:
+  - { id: fix, type: remediation, config: { action_type: kubectl, action: patch, args: ["--token={{secrets.patch_token}}"] } }
+`, {});
+      const state = await waitingState(executionId, "fix");
+      assert.deepEqual(state.action, { tool: "kubectl", args: ["patch", "--token=[REDACTED]"] });
+      await t.orch.decideApproval(executionId, "fix", { approved: true, userId: "dave" });
+      const { step } = await finishFirstStep(t.orch, executionId);
+      assert.equal(step.status, "completed", step.error ?? "");
+      assert.equal((step.output as { stdout: string }).stdout, "patch\n--token=[REDACTED]\n");
+      const records = (await t.orch.getAuditLogs("default", { action: "remediation" })).filter((r) => r.metadata.execution_id === executionId);
+      assert.deepEqual(records.map((r) => r.metadata.args), [["patch", "--token=[REDACTED]"]]);
+      assert.doesNotMatch(JSON.stringify(await t.orch.getExecution(executionId)), /tok-secret-98765/);
+    });
+
+    test("cancelling the execution while the action runs kills it and what it started", async () => {
+      const report = await startReportServer();
+      try {
+        const executionId = await startWorkflow(t.orch, `
+name: remediate-cancel
+steps: [{ id: fix, type: remediation, config: { action_type: linger, args: ["${report.port}"], require_approval: false } }]
+`, {});
+        await report.bothReported;
+        await t.orch.cancelExecution(executionId);
+        const { done } = await finishFirstStep(t.orch, executionId);
+        assert.equal(done.status, "cancelled");
+        await report.bothGone();
+      } finally {
+        await report.close();
+      }
     });
 
     test("decideApproval refuses a step type that does not wait for approval", async () => {
