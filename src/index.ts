@@ -31,9 +31,9 @@ export type { SmtpServer, Mailer, MailMessage, EmailOutput } from "./executors/e
 export { createMailer } from "./executors/email/mailer.js";
 export { createEmailExecutor } from "./executors/email/email-executor.js";
 export type { EmailTemplate, EmailTemplateLookup, EmailExecutorOptions } from "./executors/email/email-executor.js";
-export type { DatabaseConnection } from "./executors/database/database-options.js";
-export type { CommandOptions, CommandProgram, AgentManagerOptions } from "./executors/command/command-options.js";
-export type { Credential } from "./executors/credentials/resolve-credential.js";
+export type { DatabaseConnection } from "./config/database-options.js";
+export type { CommandOptions, CommandProgram, AgentManagerOptions } from "./config/command-options.js";
+export type { Credential } from "./config/credential.js";
 export type { WorkflowDefinition, StepDefinition, TriggerDefinition, StepRetry } from "./workflow/model.js";
 export type { AuditVerification, AuditChainBreak } from "./audit/verify-audit-chain.js";
 export { SENSITIVE_ACTIONS, STANDARD_RETENTION_MS, SENSITIVE_RETENTION_MS } from "./audit/audit-actions.js";

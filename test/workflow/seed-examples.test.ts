@@ -3,7 +3,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { test } from "node:test";
 import type { ZodType } from "zod";
 import { createCommandExecutor } from "../../src/executors/command/command-executor.js";
-import { resolveCommandOptions } from "../../src/executors/command/command-options.js";
+import { resolveCommandOptions } from "../../src/config/command-options.js";
 import { createDatabaseExecutor } from "../../src/executors/database/database-executor.js";
 import { createEmailExecutor } from "../../src/executors/email/email-executor.js";
 import { createMailer } from "../../src/executors/email/mailer.js";

@@ -6,8 +6,8 @@ import type { StepContext } from "../../engine/step-executor.js";
 import { resolveCredential } from "../credentials/resolve-credential.js";
 import { sendHttpRequest } from "../http/http-request.js";
 import type { EgressExecutorOptions } from "../http/http-request.js";
-import type { AgentManagerOptions } from "./command-options.js";
-import { DEFAULT_AGENT_MANAGER_TIMEOUT_MS } from "./command-options.js";
+import type { AgentManagerOptions } from "../../config/command-options.js";
+import { DEFAULT_AGENT_MANAGER_TIMEOUT_MS } from "../../config/command-options.js";
 import type { ProgramResult } from "./run-program.js";
 
 export interface RemoteCommand {

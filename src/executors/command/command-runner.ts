@@ -7,7 +7,7 @@ import type { StepContext } from "../../engine/step-executor.js";
 import type { EgressExecutorOptions } from "../http/http-request.js";
 import { callAgentManager } from "./agent-manager-client.js";
 import type { CommandFields } from "./command-config.js";
-import type { ResolvedCommandOptions } from "./command-options.js";
+import type { ResolvedCommandOptions } from "../../config/command-options.js";
 import type { ProgramResult } from "./run-program.js";
 import { runProgram } from "./run-program.js";
 

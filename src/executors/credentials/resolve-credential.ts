@@ -1,20 +1,10 @@
-// Credentials in operator configuration (SMTP, databases, agent manager) that name a tenant secret:
-// `{ secret: "NAME" }` or a string holding `{{secrets.NAME}}`, resolved per attempt for the step's tenant.
+// Resolves an operator credential (config/credential.ts) for the step's tenant: `{ secret: NAME }` or
+// the `{{secrets.NAME}}` in a string, read through ctx.secret so the runner redacts the values.
 import { NonRetryableError } from "../../core/errors.js";
+import type { Credential } from "../../config/credential.js";
 import type { StepContext } from "../../engine/step-executor.js";
 
-/** A credential as the operator writes it: a literal, a string with `{{secrets.NAME}}` in it, or `{ secret: NAME }`. */
-export type Credential = string | { secret: string };
-
 const SECRET_REFERENCE = /\{\{\s*secrets\.([A-Za-z0-9_-]+)\s*\}\}/g;
-const SECRET_NAME = /^[A-Za-z0-9_-]+$/;
-
-/** Whether `value` is a credential the operator may write (checked when options are resolved). */
-export function isCredential(value: unknown): value is Credential {
-  if (typeof value === "string") return true;
-  return typeof value === "object" && value !== null && typeof (value as { secret?: unknown }).secret === "string" && SECRET_NAME.test((value as { secret: string }).secret);
-}
-
 /**
  * The clear value for this step's tenant. Every secret read goes through `ctx.secret`, so the runner
  * redacts it from the step's logs, output and error. A secret the tenant lacks fails the step

@@ -2,7 +2,7 @@
 // a table name and rows with every identifier checked and quoted and every value bound, never spliced.
 import { ValidationError } from "../../core/errors.js";
 import type { ValidationIssue } from "../../core/errors.js";
-import type { DatabaseDialect } from "./database-options.js";
+import type { DatabaseDialect } from "../../config/database-options.js";
 
 export interface Statement {
   sql: string;

@@ -1,39 +1,13 @@
-// Sends one message over SMTP with nodemailer to an operator-configured server (the default `smtp`
-// or a named one), with credentials from tenant secrets; shared by the email and notification steps.
+// Sends one message over SMTP with nodemailer to an operator-configured server (config/smtp-options.ts:
+// the default `smtp` or a named one), with credentials from tenant secrets; shared by the email and notification steps.
 import { createHash } from "node:crypto";
 import nodemailer from "nodemailer";
-import { CancelledError, ConfigError, NonRetryableError, ValidationError, errorMessage } from "../../core/errors.js";
+import type { MailerOptions, SmtpServer } from "../../config/smtp-options.js";
+import { DEFAULT_SMTP_TIMEOUT_MS, checkSmtpServers } from "../../config/smtp-options.js";
+import { CancelledError, NonRetryableError, ValidationError, errorMessage } from "../../core/errors.js";
 import type { StepContext } from "../../engine/step-executor.js";
-import type { Credential } from "../credentials/resolve-credential.js";
-import { isCredential, resolveCredential } from "../credentials/resolve-credential.js";
+import { resolveCredential } from "../credentials/resolve-credential.js";
 import { addressDomain } from "./mail-headers.js";
-
-/** An SMTP server the operator configures (SPEC D "Egress": trusted by config, no egress policy). */
-export interface SmtpServer {
-  host: string;
-  /** Default 465 when `secure`, else 587. */
-  port?: number;
-  /** TLS from the first byte (port 465). Default: true on port 465. Otherwise STARTTLS is used when offered. */
-  secure?: boolean;
-  /** Refuse to send unless the server upgrades with STARTTLS (default false). */
-  requireTls?: boolean;
-  /** Login user and password: literals, `{ secret: NAME }` or a string with `{{secrets.NAME}}`. */
-  user?: Credential;
-  password?: Credential;
-  /** Sender used when a step gives no `from`. */
-  from?: string;
-  /** Limit for connecting, the greeting and each wait on the socket (default 30 s). */
-  timeoutMs?: number;
-  /** Passed to TLS: `rejectUnauthorized: false` accepts a self-signed certificate (tests, internal relays). */
-  tls?: { rejectUnauthorized?: boolean; servername?: string };
-}
-
-export interface MailerOptions {
-  /** The default server. */
-  smtp?: SmtpServer | undefined;
-  /** Servers a step picks by name (`server: alerts`). */
-  smtpServers?: Record<string, SmtpServer> | undefined;
-}
 
 /** A message whose header fields were already checked (mail-headers.ts). */
 export interface MailMessage {
@@ -62,23 +36,6 @@ export interface Mailer {
   /** Whether any server is configured (the notification step's email channel needs one). */
   readonly configured: boolean;
   send(ctx: StepContext, message: MailMessage, serverName?: string): Promise<EmailOutput>;
-}
-
-export const DEFAULT_SMTP_TIMEOUT_MS = 30_000;
-
-/** Checks the operator's servers once, when the executor is made. */
-function checkServer(server: SmtpServer, path: string): void {
-  if (typeof server?.host !== "string" || server.host.trim() === "") throw new ConfigError(`${path}.host`, "must be a host name or address");
-  if (server.port !== undefined && !(Number.isInteger(server.port) && server.port > 0 && server.port < 65536)) throw new ConfigError(`${path}.port`, "must be a port number (1-65535)");
-  if (server.timeoutMs !== undefined && !(Number.isInteger(server.timeoutMs) && server.timeoutMs > 0)) throw new ConfigError(`${path}.timeoutMs`, "must be a positive integer of milliseconds");
-  for (const key of ["user", "password"] as const) if (server[key] !== undefined && !isCredential(server[key])) throw new ConfigError(`${path}.${key}`, "must be a string or { secret: NAME }");
-  if ((server.user === undefined) !== (server.password === undefined)) throw new ConfigError(`${path}.password`, "user and password go together");
-}
-
-/** Throws ConfigError naming the first bad field of the operator's SMTP servers. */
-export function checkSmtpServers(options: MailerOptions): void {
-  if (options.smtp) checkServer(options.smtp, "smtp");
-  for (const [name, server] of Object.entries(options.smtpServers ?? {})) checkServer(server, `smtpServers.${name}`);
 }
 
 export function createMailer(options: MailerOptions): Mailer {
@@ -165,3 +122,5 @@ function smtpError(what: string, error: unknown): Error {
   if (e.permanent === true || e.code === "EAUTH" || e.code === "ENOAUTH" || (e.code === "EENVELOPE" && e.permanent !== false)) return new NonRetryableError(message, { cause: error });
   return new Error(message, { cause: error });
 }
+
+export type { MailerOptions, SmtpServer };

@@ -1,9 +1,9 @@
 // Named database connections the operator configures for `database` steps (seed 001 `connection:
 // main_db`): a SQLite file or a PostgreSQL URL, credentials from tenant secrets, limits, and which
 // tenants may use each one.
-import { ConfigError } from "../../core/errors.js";
-import type { Credential } from "../credentials/resolve-credential.js";
-import { isCredential } from "../credentials/resolve-credential.js";
+import { ConfigError } from "../core/errors.js";
+import type { Credential } from "./credential.js";
+import { isCredential } from "./credential.js";
 
 export interface DatabaseConnection {
   /**

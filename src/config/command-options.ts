@@ -1,10 +1,10 @@
 // Operator configuration of the `command` and `remediation` steps: the allow-list (name -> absolute
 // path), limits and base environment for local programs, and the remote agent manager (seed 003).
 import { isAbsolute } from "node:path";
-import { ConfigError } from "../../core/errors.js";
-import type { EgressPolicy } from "../../net/egress-policy.js";
-import type { Credential } from "../credentials/resolve-credential.js";
-import { isCredential } from "../credentials/resolve-credential.js";
+import { ConfigError } from "../core/errors.js";
+import type { EgressPolicy } from "../net/egress-policy.js";
+import type { Credential } from "./credential.js";
+import { isCredential } from "./credential.js";
 
 /** One allow-listed program: an absolute path, with arguments always put first and extra environment. */
 export interface CommandProgram {
