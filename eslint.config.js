@@ -26,6 +26,12 @@ export default tseslint.config(
       "no-restricted-imports": ["error", { paths: ["better-sqlite3", "pg", "kysely"] }],
     },
   },
+  // The database step's job is SQL on connections the operator names (SQLite files, PostgreSQL URLs),
+  // not the store's tables: it needs the drivers themselves, and only it outside store/ and testing/.
+  {
+    files: ["src/executors/database/**/*.ts"],
+    rules: { "no-restricted-imports": ["error", { paths: ["kysely"] }] },
+  },
   // Last, so it wins over the block above for these files (in flat config the last match wins).
   {
     files: ["src/core/**/*.ts"],

@@ -26,6 +26,14 @@ export { evaluateExpression, evaluateCondition, checkExpression, buildExpression
 export { Redactor } from "./workflow/redactor.js";
 export { createEgressFetch, EgressDeniedError } from "./net/egress-policy.js";
 export type { EgressPolicy } from "./net/egress-policy.js";
+// Operator configuration of the integration step types (OrchestratorOptions smtp, databases, commands, agentManager).
+export type { SmtpServer, Mailer, MailMessage, EmailOutput } from "./executors/email/mailer.js";
+export { createMailer } from "./executors/email/mailer.js";
+export { createEmailExecutor } from "./executors/email/email-executor.js";
+export type { EmailTemplate, EmailTemplateLookup, EmailExecutorOptions } from "./executors/email/email-executor.js";
+export type { DatabaseConnection } from "./config/database-options.js";
+export type { CommandOptions, CommandProgram, AgentManagerOptions } from "./config/command-options.js";
+export type { Credential } from "./config/credential.js";
 export type { WorkflowDefinition, StepDefinition, TriggerDefinition, StepRetry } from "./workflow/model.js";
 export type { AuditVerification, AuditChainBreak } from "./audit/verify-audit-chain.js";
 export { SENSITIVE_ACTIONS, STANDARD_RETENTION_MS, SENSITIVE_RETENTION_MS } from "./audit/audit-actions.js";

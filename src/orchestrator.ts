@@ -5,7 +5,7 @@ import { STANDARD_RETENTION_MS, SENSITIVE_RETENTION_MS } from "./audit/audit-act
 import { createAuditSealer } from "./audit/audit-chain.js";
 import { auditLogsToCsv, auditLogsToJson } from "./audit/audit-export.js";
 import type { AuditLog } from "./audit/audit-log.js";
-import { GroupCommitter, toAuditLog } from "./audit/audit-log.js";
+import { GroupCommitter, makeAuditEntry, toAuditLog } from "./audit/audit-log.js";
 import type { AuditVerification } from "./audit/verify-audit-chain.js";
 import { verifyAuditChain } from "./audit/verify-audit-chain.js";
 import type { OrchestratorOptions, ResolvedOptions } from "./config/options.js";
@@ -32,6 +32,11 @@ import type { ScriptExecutor } from "./executors/script/script-executor.js";
 import { createScriptExecutor } from "./executors/script/script-executor.js";
 import { createNotificationExecutor } from "./executors/notification/notification-executor.js";
 import { createWebhookExecutor } from "./executors/webhook/webhook-executor.js";
+import { createMailer } from "./executors/email/mailer.js";
+import { createEmailExecutor } from "./executors/email/email-executor.js";
+import { createCommandExecutor } from "./executors/command/command-executor.js";
+import { createRemediationExecutor } from "./executors/remediation/remediation-executor.js";
+import { createDatabaseExecutor } from "./executors/database/database-executor.js";
 import type { WorkflowDefinition } from "./workflow/model.js";
 import type { Store } from "./store/store.js";
 import { Metrics } from "./telemetry/metrics.js";
@@ -141,12 +146,20 @@ export class Orchestrator {
     this.prometheus.countActiveExecutionsWith(() => store.engine.countActiveExecutions());
     this.#engine.events.on("execution.finished", (e) => this.prometheus.executionFinished(e.workflowId, e.status, e.durationMs));
     this.#workflows = new WorkflowService(store.engine, options.clock, this.#executors);
-    this.#executions = new ExecutionService(store.engine, options.clock, this.#engine, this.#workflows);
+    this.#executions = new ExecutionService(store.engine, options.clock, this.#engine, this.#workflows, (type) => this.#executors.get(type)?.awaitsApproval === true);
     this.#scripts = createScriptExecutor(options.scriptRoot ? { scriptRoot: options.scriptRoot } : {});
     this.#executors.register(this.#scripts);
     this.#executors.register(createHttpExecutor({ egress: options.egress }));
     this.#executors.register(createWebhookExecutor({ egress: options.egress }));
-    this.#executors.register(createNotificationExecutor({ egress: options.egress, channels: options.notificationChannels }));
+    const mailer = createMailer({ smtp: options.smtp, smtpServers: options.smtpServers });
+    this.#executors.register(createNotificationExecutor({ egress: options.egress, channels: options.notificationChannels, mailer }));
+    this.#executors.register(createEmailExecutor({ mailer }));
+    this.#executors.register(createDatabaseExecutor({ connections: options.databases }));
+    const commands = options.commands;
+    this.#executors.register(createCommandExecutor({ egress: options.egress, commands }));
+    this.#executors.register(
+      createRemediationExecutor({ egress: options.egress, commands, audit: (entry) => this.#committer.submit(makeAuditEntry(options.clock, entry)) }),
+    );
     this.#executors.register(
       createSubworkflowExecutor({
         start: (tenantId, workflowId, input, opts) => this.#executions.start(tenantId, workflowId, input, opts),

@@ -7,6 +7,12 @@ import type { Clock } from "../core/clock.js";
 import { systemClock } from "../core/clock.js";
 import { ConfigError } from "../core/errors.js";
 import type { EgressPolicy } from "../net/egress-policy.js";
+import type { AgentManagerOptions, CommandOptions, ResolvedCommandOptions } from "./command-options.js";
+import { resolveCommandOptions } from "./command-options.js";
+import type { DatabaseConnection } from "./database-options.js";
+import { checkDatabaseConnections } from "./database-options.js";
+import type { SmtpServer } from "./smtp-options.js";
+import { checkSmtpServers } from "./smtp-options.js";
 import type { RateLimiter } from "../tenancy/rate-limiter.js";
 import type { Logger } from "../telemetry/logger.js";
 import { createLogger } from "../telemetry/logger.js";
@@ -75,6 +81,22 @@ export interface OrchestratorOptions {
   notificationChannels?: Record<string, { url: string; egress?: EgressPolicy }>;
   /** Folder that `script` steps' `script: file.js` names resolve in (`synergymesh run`: the definition's folder). */
   scriptRoot?: string;
+  /**
+   * The default SMTP server of `email` steps and `notification` steps with `channel: email`
+   * (default: none, and those steps fail). Credentials may name tenant secrets (`{ secret: NAME }`).
+   */
+  smtp?: SmtpServer;
+  /** More SMTP servers, picked by a step's `server: <name>` (default none). */
+  smtpServers?: Record<string, SmtpServer>;
+  /**
+   * Named connections of `database` steps (`main_db: { url: "postgres://app@db/main", password: { secret: "db_password" } }`);
+   * default none. Operator-configured, so not under the egress policy.
+   */
+  databases?: Record<string, DatabaseConnection>;
+  /** What `command` and `remediation` steps may run locally (default: nothing) and their limits. */
+  commands?: CommandOptions;
+  /** The remote agent manager that runs tools that are not local programs (default none). */
+  agentManager?: AgentManagerOptions;
   /** Test hook: called at named points of the engine's checkpoint path (crash tests). */
   faultPoint?: (point: "claimed" | "before-commit" | "after-commit") => void;
 }
@@ -106,6 +128,11 @@ export interface ResolvedOptions {
   readonly egress: (tenantId: string) => EgressPolicy | Promise<EgressPolicy>;
   readonly notificationChannels: Record<string, { url: string; egress?: EgressPolicy }>;
   readonly scriptRoot: string | undefined;
+  readonly smtp: SmtpServer | undefined;
+  readonly smtpServers: Record<string, SmtpServer>;
+  readonly databases: Record<string, DatabaseConnection>;
+  /** The allow-list, limits and agent manager, checked and with defaults filled. */
+  readonly commands: ResolvedCommandOptions;
 }
 
 export const DEFAULT_DATABASE = "./synergymesh.db";
@@ -113,6 +140,10 @@ export const DEFAULT_DATABASE = "./synergymesh.db";
 export function resolveOptions(options: OrchestratorOptions = {}, env: NodeJS.ProcessEnv = process.env): ResolvedOptions {
   const database = options.database ?? env.SYNERGYMESH_DATABASE_URL ?? DEFAULT_DATABASE;
   if (typeof database !== "string" || database.trim() === "") throw new ConfigError("database", "must be a SQLite file path, :memory:, or a postgres:// URL");
+  // Checked before any key file is made: a bad option must leave nothing behind.
+  checkSmtpServers({ smtp: options.smtp, smtpServers: options.smtpServers });
+  const commands = resolveCommandOptions(options.commands, options.agentManager);
+  checkDatabaseConnections(options.databases ?? {});
   const isPostgres = /^postgres(ql)?:\/\//i.test(database);
   const keyFile = options.keyFile ?? env.SYNERGYMESH_KEY_FILE ?? (database === ":memory:" ? undefined : isPostgres ? "./synergymesh.key" : `${database}.key`);
   // Each key comes from the option, else the environment, else the key file (created when
@@ -156,6 +187,10 @@ export function resolveOptions(options: OrchestratorOptions = {}, env: NodeJS.Pr
     egress: typeof options.egress === "function" ? options.egress : ((policy: EgressPolicy) => () => policy)(options.egress ?? {}),
     notificationChannels: options.notificationChannels ?? {},
     scriptRoot: options.scriptRoot,
+    smtp: options.smtp,
+    smtpServers: options.smtpServers ?? {},
+    databases: options.databases ?? {},
+    commands,
   });
 }
 

@@ -31,9 +31,12 @@ export class ExecutionService {
   #clock: Clock;
   #engine: Engine;
   #workflows: WorkflowService;
+  #awaitsApproval: (stepType: string) => boolean;
 
-  constructor(store: EngineStore, clock: Clock, engine: Engine, workflows: WorkflowService) {
+  /** `awaitsApproval` says which step types `decideApproval` may decide (default: `approval` only). */
+  constructor(store: EngineStore, clock: Clock, engine: Engine, workflows: WorkflowService, awaitsApproval: (stepType: string) => boolean = (type) => type === "approval") {
     this.#store = store;
+    this.#awaitsApproval = awaitsApproval;
     this.#clock = clock;
     this.#engine = engine;
     this.#workflows = workflows;
@@ -197,7 +200,8 @@ export class ExecutionService {
     return this.#control(tenantId, executionId, decision.approved ? "approve_step" : "reject_step", userId, (plan, snapshot, now) => {
       const row = snapshot.steps.get(stepId);
       const state = row?.output as { status?: string; approvers?: string[] } | null | undefined;
-      if (!row || plan.steps.get(stepId)?.type !== "approval") return `has no approval step ${stepId}`;
+      const type = plan.steps.get(stepId)?.type;
+      if (!row || type === undefined || !this.#awaitsApproval(type)) return `has no approval step ${stepId}`;
       if (row.status !== "waiting" || state?.status !== "pending") return `step ${stepId} is not waiting for approval (it is ${row.status})`;
       if (state.approvers?.length && !state.approvers.includes(userId)) {
         return new SynergyMeshError("FORBIDDEN", `${userId} is not among the approvers of step ${stepId} (${state.approvers.join(", ")})`, { executionId, stepId, approvers: state.approvers });

@@ -30,6 +30,14 @@ export interface StepContext {
   /** What this step reported last time it asked to wait (`waitUntil`), if it did. */
   readonly previousOutput: unknown;
   now(): number;
+  /**
+   * A tenant secret by name, for executors whose operator config names one (`{ secret: NAME }`);
+   * `undefined` when the tenant has none. The value is redacted from this step's logs, output and
+   * error like a `{{secrets.x}}` of its config.
+   */
+  secret(name: string): Promise<string | undefined>;
+  /** The value with every secret this step has seen replaced by `[REDACTED]` (for records the runner does not write, such as audit metadata). */
+  redact<T>(value: T): T;
   log(level: "debug" | "info" | "warn" | "error", message: string, data?: unknown): void;
   /** Returns the step to the queue until `readyAt` without counting a failure (the `wait` type). */
   waitUntil(readyAt: number, state?: unknown): WaitRequest;
@@ -68,6 +76,8 @@ export interface StepExecutor {
   readonly configSchema?: ZodType;
   /** Config keys the runner leaves unrendered (a loop body renders them per iteration). */
   readonly rawConfigKeys?: readonly string[];
+  /** True for types that wait for `decideApproval` with an approval state (`approval`, `remediation`). */
+  readonly awaitsApproval?: boolean;
   execute(context: StepContext): Promise<unknown> | unknown;
 }
 

@@ -104,6 +104,12 @@ export class StepRunner {
         stepIds: new Set(input.plan.steps.keys()),
         previousOutput: task.step.output,
         now: () => this.#p.clock.now(),
+        secret: async (name) => {
+          const value = await this.#p.secrets(execution.tenantId, name);
+          if (value !== undefined) redactor.add(value);
+          return value;
+        },
+        redact: (value) => redactor.redactValue(value),
         log: (level, message, data) => input.log(step.id, level, redactor.redact(message), data === undefined ? undefined : redactor.redactValue(data)),
         waitUntil: (readyAt, state) => new WaitRequest(readyAt, state ?? { wait_until: readyAt }),
         runInline: async (body, options) => {

@@ -1,6 +1,6 @@
 // The `notification` step against a real local receiver: the Slack incoming-webhook shape, the
 // generic webhook shape, operator-configured channels (seed 003 names only `channel: slack`), email
-// refused with a pointer to the email step, missing targets, and the egress policy.
+// refused without an SMTP server (sending is in email.test.ts), missing targets, and the egress policy.
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, test } from "node:test";
 import { openTestOrchestrator } from "synergymesh/testing";
@@ -100,7 +100,7 @@ steps:
     assert.deepEqual(JSON.parse(server.requests[0]?.body ?? ""), { text: "disk almost full", severity: "warning", host: "db-1", usage: 0.93 });
   });
 
-  test("the email channel is not this step's: validation and run time both point to the email step type", async () => {
+  test("without an SMTP server the email channel is refused: validation and run time both say the operator must configure smtp", async () => {
     assert.throws(
       () => t.orch.validateWorkflow(`
 name: notify-email
@@ -109,7 +109,7 @@ steps: [{ id: notify, type: notification, config: { channel: email, to: ops@exam
       (error: unknown) => {
         const issues = (error as { issues: Array<{ path: string; message: string }> }).issues;
         assert.deepEqual(issues.map((i) => i.path), ["steps[0].config.channel"]);
-        assert.match(issues[0]?.message ?? "", /email notifications need the email step type/);
+        assert.match(issues[0]?.message ?? "", /email notifications need an SMTP server: the operator configures the smtp option/);
         return true;
       },
     );
@@ -126,7 +126,7 @@ steps:
     );
     assert.equal(step.status, "failed");
     assert.equal(step.attempts, 1);
-    assert.match(step.error ?? "", /^email notifications need the email step type/);
+    assert.match(step.error ?? "", /^email notifications need an SMTP server/);
     assert.equal(server.requests.length, 0);
   });
 

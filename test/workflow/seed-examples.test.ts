@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { readFileSync, readdirSync } from "node:fs";
 import { test } from "node:test";
+import type { ZodType } from "zod";
+import { createCommandExecutor } from "../../src/executors/command/command-executor.js";
+import { resolveCommandOptions } from "../../src/config/command-options.js";
+import { createDatabaseExecutor } from "../../src/executors/database/database-executor.js";
+import { createEmailExecutor } from "../../src/executors/email/email-executor.js";
+import { createMailer } from "../../src/executors/email/mailer.js";
+import { createRemediationExecutor } from "../../src/executors/remediation/remediation-executor.js";
 import { checkDefinition, parseDefinition, unwrapCreateBody, validateDefinition, type WorkflowDefinition } from "../../src/workflow/index.js";
 
 const seedsDir = new URL("../../examples/seeds/", import.meta.url);
@@ -180,4 +187,20 @@ test("checkDefinition over a seed file gives the model and no issues when its ty
   const result = checkDefinition(text, { stepTypes });
   assert.deepEqual(result.issues, []);
   assert.equal(result.definition?.id, "diagnose_pod_crashloop");
+});
+
+test("seed 001's email and database steps and seed 003's command and remediation steps fit their built step types' config schemas", () => {
+  const commands = resolveCommandOptions({});
+  const built = [
+    createEmailExecutor({ mailer: createMailer({}) }),
+    createDatabaseExecutor({ connections: {} }),
+    createCommandExecutor({ egress: () => ({}), commands }),
+    createRemediationExecutor({ egress: () => ({}), commands, audit: async () => {} }),
+  ];
+  const allTypes = new Set(Object.values(TYPES_BY_FILE).flat());
+  const stepTypes = new Map<string, { configSchema?: ZodType }>([...allTypes].map((type) => [type, {}]));
+  for (const executor of built) stepTypes.set(executor.type, executor);
+  for (const name of ["001-api-data-sync.json", "001-data-processing.yaml", "003-diagnose-pod-crashloop.yaml"]) {
+    assert.deepEqual(validateDefinition(load(name), { stepTypes }), [], name);
+  }
 });

@@ -32,6 +32,7 @@ export const NO_DEADLINE_WAIT_MS = 365 * 86_400_000;
 export const approvalExecutor: StepExecutor = {
   type: "approval",
   configSchema: approvalConfigSchema,
+  awaitsApproval: true,
   execute(ctx: StepContext) {
     const now = ctx.now();
     const state = ctx.previousOutput as ApprovalState | null;
@@ -52,7 +53,7 @@ export const approvalExecutor: StepExecutor = {
 };
 
 /** Ends the step `timed_out` (the runner reads `timedOut`). */
-class ApprovalTimeout extends NonRetryableError {
+export class ApprovalTimeout extends NonRetryableError {
   readonly timedOut = true;
   constructor(ms: number) {
     super(`no approval within ${ms} ms`);

@@ -1,6 +1,7 @@
 // The `notification` step (seed 003: `channel: slack`, `message`): a message POSTed as JSON to a
 // generic webhook (`{ text, ...fields }`) or a Slack-compatible incoming webhook (`{ text, blocks? }`).
-// Targets come from the step (`webhook_url` / `url`) or from the operator's named channels.
+// Targets come from the step (`webhook_url` / `url`) or from the operator's named channels; the email
+// channel sends `message` through the email step's mailer.
 import { z } from "zod";
 import { parseDuration } from "../../core/duration.js";
 import { ConfigError, NonRetryableError, ValidationError } from "../../core/errors.js";
@@ -10,6 +11,9 @@ import { durationField, hasTemplate, headersField, parseRuntimeConfig, templatab
 import type { SchemaMode } from "../http/config-fields.js";
 import { DEFAULT_MAX_RESPONSE_BYTES, sendHttpRequest } from "../http/http-request.js";
 import type { EgressExecutorOptions, HttpOutput } from "../http/http-request.js";
+import { addresses } from "../email/email-config.js";
+import { addressIssues, lineBreakIssue } from "../email/mail-headers.js";
+import type { EmailOutput, Mailer } from "../email/mailer.js";
 
 export const NOTIFICATION_CHANNELS = ["webhook", "slack", "email"] as const;
 export type NotificationChannelName = (typeof NOTIFICATION_CHANNELS)[number];
@@ -24,11 +28,15 @@ export interface NotificationChannel {
 export interface NotificationExecutorOptions extends EgressExecutorOptions {
   /** Targets by channel name (`slack`, `webhook`), used when a step gives no `webhook_url` / `url`. */
   channels?: Record<string, NotificationChannel>;
+  /** Sends the email channel's messages (the email step's mailer); without a configured one the channel is refused. */
+  mailer?: Mailer | undefined;
 }
 
-const EMAIL_MESSAGE = "email notifications need the email step type: write `type: email` with to, subject and body";
+const EMAIL_MESSAGE = "email notifications need an SMTP server: the operator configures the smtp option (the email step type needs it too)";
+const EMAIL_KEYS: ReadonlySet<string> = new Set(["channel", "message", "to", "cc", "bcc", "from", "subject", "server"]);
+const DEFAULT_EMAIL_SUBJECT = "Workflow notification";
 
-function notificationConfigSchema(mode: SchemaMode, channels: Record<string, NotificationChannel>) {
+function notificationConfigSchema(mode: SchemaMode, channels: Record<string, NotificationChannel>, emailReady: boolean) {
   const shape = {
     channel: z.string().refine((value) => (mode === "definition" && hasTemplate(value)) || (NOTIFICATION_CHANNELS as readonly string[]).includes(value), {
       message: `must be one of ${NOTIFICATION_CHANNELS.join(", ")}`,
@@ -48,8 +56,9 @@ function notificationConfigSchema(mode: SchemaMode, channels: Record<string, Not
     .superRefine((config, ctx) => {
       const channel = config.channel;
       if (channel === "email") {
-        // An email step's keys (to, subject, ...) are not reported: the channel is the one problem.
-        ctx.addIssue({ code: "custom", path: ["channel"], message: EMAIL_MESSAGE });
+        // Without a mailer the channel is the one problem; its keys (to, subject, ...) are not reported.
+        if (!emailReady) ctx.addIssue({ code: "custom", path: ["channel"], message: EMAIL_MESSAGE });
+        else for (const issue of emailIssues(config as Record<string, unknown>, mode)) ctx.addIssue({ code: "custom", path: issue.path.split(/\.|(?=\[)/).map((p) => (p.startsWith("[") ? Number(p.slice(1, -1)) : p)), message: issue.message });
         return;
       }
       const unknown = Object.keys(config).filter((key) => !(key in shape));
@@ -65,6 +74,31 @@ function notificationConfigSchema(mode: SchemaMode, channels: Record<string, Not
         });
       }
     });
+}
+
+/** The email channel's keys: `to` (required), `cc`, `bcc`, `from`, `subject`, `server`; header values single-line. */
+function emailIssues(config: Record<string, unknown>, mode: SchemaMode): Array<{ path: string; message: string }> {
+  const issues: Array<{ path: string; message: string }> = [];
+  const unknown = Object.keys(config).filter((key) => !EMAIL_KEYS.has(key));
+  for (const key of unknown) issues.push({ path: key, message: "is not a key of the email channel (to, cc, bcc, from, subject, server, message)" });
+  if (config.to === undefined) issues.push({ path: "to", message: "required: the email channel needs a recipient" });
+  for (const key of ["to", "cc", "bcc", "from"]) {
+    const value = config[key];
+    if (value === undefined || (mode === "definition" && hasTemplate(value))) continue;
+    const ok = typeof value === "string" || (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === "string"));
+    if (!ok || (key === "from" && typeof value !== "string")) issues.push({ path: key, message: key === "from" ? "must be an e-mail address" : "must be an e-mail address or a list of them" });
+    else issues.push(...addressIssues(value as string | string[], key));
+  }
+  for (const key of ["subject", "server"]) {
+    const value = config[key];
+    if (value === undefined || (mode === "definition" && hasTemplate(value))) continue;
+    if (typeof value !== "string") issues.push({ path: key, message: "must be a string" });
+    else if (key === "subject") {
+      const broken = lineBreakIssue(value, key);
+      if (broken) issues.push(broken);
+    }
+  }
+  return issues;
 }
 
 function checkChannels(channels: Record<string, NotificationChannel>): void {
@@ -87,13 +121,29 @@ function text(message: unknown): string {
 export function createNotificationExecutor(options: NotificationExecutorOptions): StepExecutor {
   const channels = options.channels ?? {};
   checkChannels(channels);
-  const runtimeSchema = notificationConfigSchema("runtime", channels);
+  const mailer = options.mailer?.configured ? options.mailer : undefined;
+  const runtimeSchema = notificationConfigSchema("runtime", channels, mailer !== undefined);
   return {
     type: "notification",
-    configSchema: notificationConfigSchema("definition", channels),
-    async execute(ctx: StepContext): Promise<HttpOutput> {
-      if (ctx.config.channel === "email") throw new NonRetryableError(EMAIL_MESSAGE);
+    configSchema: notificationConfigSchema("definition", channels, mailer !== undefined),
+    async execute(ctx: StepContext): Promise<HttpOutput | EmailOutput> {
+      if (ctx.config.channel === "email" && !mailer) throw new NonRetryableError(EMAIL_MESSAGE);
       const config = parseRuntimeConfig(runtimeSchema, ctx.config);
+      if (config.channel === "email" && mailer) {
+        const email = config as Record<string, unknown>;
+        return mailer.send(
+          ctx,
+          {
+            from: email.from as string | undefined,
+            to: addresses(email.to as string | string[]),
+            cc: addresses(email.cc as string | string[] | undefined),
+            bcc: addresses(email.bcc as string | string[] | undefined),
+            subject: (email.subject as string | undefined) ?? DEFAULT_EMAIL_SUBJECT,
+            text: text(config.message),
+          },
+          email.server as string | undefined,
+        );
+      }
       const channel = config.channel as Exclude<NotificationChannelName, "email">;
       const given = channel === "slack" ? (config.webhook_url ?? config.url) : (config.url ?? config.webhook_url);
       const operator = given === undefined ? channels[channel] : undefined;
