@@ -32,6 +32,8 @@ import type { ScriptExecutor } from "./executors/script/script-executor.js";
 import { createScriptExecutor } from "./executors/script/script-executor.js";
 import { createNotificationExecutor } from "./executors/notification/notification-executor.js";
 import { createWebhookExecutor } from "./executors/webhook/webhook-executor.js";
+import { createAiAnalysisExecutor } from "./executors/ai-analysis/ai-analysis-executor.js";
+import { createLlmExecutor } from "./executors/llm/llm-executor.js";
 import type { WorkflowDefinition } from "./workflow/model.js";
 import type { Store } from "./store/store.js";
 import { Metrics } from "./telemetry/metrics.js";
@@ -147,6 +149,13 @@ export class Orchestrator {
     this.#executors.register(createHttpExecutor({ egress: options.egress }));
     this.#executors.register(createWebhookExecutor({ egress: options.egress }));
     this.#executors.register(createNotificationExecutor({ egress: options.egress, channels: options.notificationChannels }));
+    const llm = {
+      llm: options.llm,
+      egress: options.egress,
+      tokens: { check: (tenantId: string, estimated: number) => this.checkTokenBudget(tenantId, estimated), record: (tenantId: string, input: number, output: number) => this.recordTokenUsage(tenantId, input, output) },
+    };
+    this.#executors.register(createLlmExecutor(llm));
+    this.#executors.register(createAiAnalysisExecutor(llm));
     this.#executors.register(
       createSubworkflowExecutor({
         start: (tenantId, workflowId, input, opts) => this.#executions.start(tenantId, workflowId, input, opts),

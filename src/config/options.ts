@@ -6,6 +6,8 @@ import { hostname } from "node:os";
 import type { Clock } from "../core/clock.js";
 import { systemClock } from "../core/clock.js";
 import { ConfigError } from "../core/errors.js";
+import type { LlmOptions, ResolvedLlmOptions } from "../executors/llm/llm-options.js";
+import { resolveLlmOptions } from "../executors/llm/llm-options.js";
 import type { EgressPolicy } from "../net/egress-policy.js";
 import type { RateLimiter } from "../tenancy/rate-limiter.js";
 import type { Logger } from "../telemetry/logger.js";
@@ -75,6 +77,8 @@ export interface OrchestratorOptions {
   notificationChannels?: Record<string, { url: string; egress?: EgressPolicy }>;
   /** Folder that `script` steps' `script: file.js` names resolve in (`synergymesh run`: the definition's folder). */
   scriptRoot?: string;
+  /** LLM providers of `llm` and `ai_analysis` steps (base URL, default model, key or the name of a tenant secret holding it). Default: none. */
+  llm?: LlmOptions;
   /** Test hook: called at named points of the engine's checkpoint path (crash tests). */
   faultPoint?: (point: "claimed" | "before-commit" | "after-commit") => void;
 }
@@ -106,6 +110,7 @@ export interface ResolvedOptions {
   readonly egress: (tenantId: string) => EgressPolicy | Promise<EgressPolicy>;
   readonly notificationChannels: Record<string, { url: string; egress?: EgressPolicy }>;
   readonly scriptRoot: string | undefined;
+  readonly llm: ResolvedLlmOptions;
 }
 
 export const DEFAULT_DATABASE = "./synergymesh.db";
@@ -156,6 +161,7 @@ export function resolveOptions(options: OrchestratorOptions = {}, env: NodeJS.Pr
     egress: typeof options.egress === "function" ? options.egress : ((policy: EgressPolicy) => () => policy)(options.egress ?? {}),
     notificationChannels: options.notificationChannels ?? {},
     scriptRoot: options.scriptRoot,
+    llm: resolveLlmOptions(options.llm),
   });
 }
 

@@ -31,6 +31,12 @@ export interface StepContext {
   readonly previousOutput: unknown;
   now(): number;
   log(level: "debug" | "info" | "warn" | "error", message: string, data?: unknown): void;
+  /**
+   * The tenant's secret `name` (undefined when it has none), for keys an executor reads from
+   * operator config (`apiKeySecret`). The value is added to this step's redactor, so it is kept out
+   * of its logs, output and error like a `{{secrets.x}}` template.
+   */
+  secret(name: string): Promise<string | undefined>;
   /** Returns the step to the queue until `readyAt` without counting a failure (the `wait` type). */
   waitUntil(readyAt: number, state?: unknown): WaitRequest;
   /**

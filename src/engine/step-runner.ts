@@ -105,6 +105,11 @@ export class StepRunner {
         previousOutput: task.step.output,
         now: () => this.#p.clock.now(),
         log: (level, message, data) => input.log(step.id, level, redactor.redact(message), data === undefined ? undefined : redactor.redactValue(data)),
+        secret: async (name) => {
+          const value = await this.#p.secrets(execution.tenantId, name);
+          if (value !== undefined) redactor.add(value);
+          return value;
+        },
         waitUntil: (readyAt, state) => new WaitRequest(readyAt, state ?? { wait_until: readyAt }),
         runInline: async (body, options) => {
           const inner = this.#p.executors.get(body.type);
