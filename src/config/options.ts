@@ -6,6 +6,8 @@ import { hostname } from "node:os";
 import type { Clock } from "../core/clock.js";
 import { systemClock } from "../core/clock.js";
 import { ConfigError } from "../core/errors.js";
+import type { AgentServiceOptions, ResolvedAgents } from "../executors/agent/agent-options.js";
+import { resolveAgents } from "../executors/agent/agent-options.js";
 import type { LlmOptions, ResolvedLlmOptions } from "../executors/llm/llm-options.js";
 import { resolveLlmOptions } from "../executors/llm/llm-options.js";
 import type { EgressPolicy } from "../net/egress-policy.js";
@@ -79,6 +81,13 @@ export interface OrchestratorOptions {
   scriptRoot?: string;
   /** LLM providers of `llm` and `ai_analysis` steps (base URL, default model, key or the name of a tenant secret holding it). Default: none. */
   llm?: LlmOptions;
+  /** Agent services of `agent` steps, by `agent_id`: base URL, key, callback secret, polling. Default: none. */
+  agents?: Record<string, AgentServiceOptions>;
+  /**
+   * The URL this orchestrator's server is reachable at from outside (`https://flows.example.com`).
+   * Agent tasks get `callback_url: <publicUrl>/api/v1/agent-callbacks/<token>`; without it agents are only polled.
+   */
+  publicUrl?: string;
   /** Test hook: called at named points of the engine's checkpoint path (crash tests). */
   faultPoint?: (point: "claimed" | "before-commit" | "after-commit") => void;
 }
@@ -111,6 +120,8 @@ export interface ResolvedOptions {
   readonly notificationChannels: Record<string, { url: string; egress?: EgressPolicy }>;
   readonly scriptRoot: string | undefined;
   readonly llm: ResolvedLlmOptions;
+  readonly agents: ResolvedAgents;
+  readonly publicUrl: string | undefined;
 }
 
 export const DEFAULT_DATABASE = "./synergymesh.db";
@@ -162,6 +173,8 @@ export function resolveOptions(options: OrchestratorOptions = {}, env: NodeJS.Pr
     notificationChannels: options.notificationChannels ?? {},
     scriptRoot: options.scriptRoot,
     llm: resolveLlmOptions(options.llm),
+    agents: resolveAgents(options.agents),
+    publicUrl: publicUrl(options.publicUrl),
   });
 }
 
@@ -169,6 +182,17 @@ export function parseKey(value: string | Buffer, path: string): Buffer {
   const key = Buffer.isBuffer(value) ? value : /^[0-9a-f]+$/i.test(value) && value.length % 2 === 0 ? Buffer.from(value, "hex") : Buffer.from(value, "base64");
   if (key.length < 32) throw new ConfigError(path, "must be at least 32 bytes (64 hex characters or 44 base64 characters)");
   return key;
+}
+
+function publicUrl(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  try {
+    const url = new URL(value);
+    if (url.protocol === "http:" || url.protocol === "https:") return value.replace(/\/+$/, "");
+  } catch {
+    // reported below
+  }
+  throw new ConfigError("publicUrl", "must be an http:// or https:// URL");
 }
 
 function nonEmpty(value: string, path: string): string {
