@@ -38,6 +38,7 @@ import { callbackTokenKey, signCallbackToken } from "./executors/agent/agent-cal
 import type { AgentCallbackRequest } from "./executors/agent/agent-completion.js";
 import { AGENT_CALLBACK_PATH, completeAgentTask } from "./executors/agent/agent-completion.js";
 import { createAgentExecutor } from "./executors/agent/agent-executor.js";
+import { createMcpExecutor } from "./executors/mcp/mcp-executor.js";
 import type { WorkflowDefinition } from "./workflow/model.js";
 import type { Store } from "./store/store.js";
 import { Metrics } from "./telemetry/metrics.js";
@@ -161,6 +162,7 @@ export class Orchestrator {
     };
     this.#executors.register(createLlmExecutor(llm));
     this.#executors.register(createAiAnalysisExecutor(llm));
+    this.#executors.register(createMcpExecutor({ servers: options.mcpServers, egress: options.egress }));
     this.#agentTokenKey = callbackTokenKey(options.masterKey);
     const base = options.publicUrl;
     const tokenKey = this.#agentTokenKey;

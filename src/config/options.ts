@@ -9,6 +9,8 @@ import { ConfigError } from "../core/errors.js";
 import type { AgentServiceOptions, ResolvedAgents } from "../executors/agent/agent-options.js";
 import { resolveAgents } from "../executors/agent/agent-options.js";
 import type { LlmOptions, ResolvedLlmOptions } from "../executors/llm/llm-options.js";
+import type { McpServerOptions, ResolvedMcpServers } from "../executors/mcp/mcp-options.js";
+import { resolveMcpServers } from "../executors/mcp/mcp-options.js";
 import { resolveLlmOptions } from "../executors/llm/llm-options.js";
 import type { EgressPolicy } from "../net/egress-policy.js";
 import type { RateLimiter } from "../tenancy/rate-limiter.js";
@@ -88,6 +90,8 @@ export interface OrchestratorOptions {
    * Agent tasks get `callback_url: <publicUrl>/api/v1/agent-callbacks/<token>`; without it agents are only polled.
    */
   publicUrl?: string;
+  /** MCP servers of `mcp` steps, by name: `{ command, args, env }` (stdio) or `{ url, headers }` (streamable HTTP). Default: none. */
+  mcpServers?: Record<string, McpServerOptions>;
   /** Test hook: called at named points of the engine's checkpoint path (crash tests). */
   faultPoint?: (point: "claimed" | "before-commit" | "after-commit") => void;
 }
@@ -122,6 +126,7 @@ export interface ResolvedOptions {
   readonly llm: ResolvedLlmOptions;
   readonly agents: ResolvedAgents;
   readonly publicUrl: string | undefined;
+  readonly mcpServers: ResolvedMcpServers;
 }
 
 export const DEFAULT_DATABASE = "./synergymesh.db";
@@ -175,6 +180,7 @@ export function resolveOptions(options: OrchestratorOptions = {}, env: NodeJS.Pr
     llm: resolveLlmOptions(options.llm),
     agents: resolveAgents(options.agents),
     publicUrl: publicUrl(options.publicUrl),
+    mcpServers: resolveMcpServers(options.mcpServers),
   });
 }
 
