@@ -150,7 +150,7 @@ export class Orchestrator {
     this.#engine.events.on("execution.finished", (e) => this.prometheus.executionFinished(e.workflowId, e.status, e.durationMs));
     this.#workflows = new WorkflowService(store.engine, options.clock, this.#executors);
     this.#executions = new ExecutionService(store.engine, options.clock, this.#engine, this.#workflows);
-    this.#scripts = createScriptExecutor(options.scriptRoot ? { scriptRoot: options.scriptRoot } : {});
+    this.#scripts = createScriptExecutor({ ...(options.scriptRoot ? { scriptRoot: options.scriptRoot } : {}), python: options.python });
     this.#executors.register(this.#scripts);
     this.#executors.register(createHttpExecutor({ egress: options.egress }));
     this.#executors.register(createWebhookExecutor({ egress: options.egress }));

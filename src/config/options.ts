@@ -9,6 +9,7 @@ import { ConfigError } from "../core/errors.js";
 import type { AgentServiceOptions, ResolvedAgents } from "../executors/agent/agent-options.js";
 import { resolveAgents } from "../executors/agent/agent-options.js";
 import type { LlmOptions, ResolvedLlmOptions } from "../executors/llm/llm-options.js";
+import type { PythonOptions } from "../executors/script/script-config.js";
 import type { McpServerOptions, ResolvedMcpServers } from "../executors/mcp/mcp-options.js";
 import { resolveMcpServers } from "../executors/mcp/mcp-options.js";
 import { resolveLlmOptions } from "../executors/llm/llm-options.js";
@@ -92,6 +93,8 @@ export interface OrchestratorOptions {
   publicUrl?: string;
   /** MCP servers of `mcp` steps, by name: `{ command, args, env }` (stdio) or `{ url, headers }` (streamable HTTP). Default: none. */
   mcpServers?: Record<string, McpServerOptions>;
+  /** Python `script` steps (Pyodide): warm workers, concurrency, load time limit. Defaults in docs/workflows.md. */
+  python?: PythonOptions;
   /** Test hook: called at named points of the engine's checkpoint path (crash tests). */
   faultPoint?: (point: "claimed" | "before-commit" | "after-commit") => void;
 }
@@ -127,6 +130,7 @@ export interface ResolvedOptions {
   readonly agents: ResolvedAgents;
   readonly publicUrl: string | undefined;
   readonly mcpServers: ResolvedMcpServers;
+  readonly python: PythonOptions;
 }
 
 export const DEFAULT_DATABASE = "./synergymesh.db";
@@ -181,6 +185,7 @@ export function resolveOptions(options: OrchestratorOptions = {}, env: NodeJS.Pr
     agents: resolveAgents(options.agents),
     publicUrl: publicUrl(options.publicUrl),
     mcpServers: resolveMcpServers(options.mcpServers),
+    python: options.python ?? {},
   });
 }
 
