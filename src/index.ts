@@ -2,6 +2,12 @@
 export { Orchestrator } from "./orchestrator.js";
 export type { OrchestratorMetrics, TenantHealth, AuditLogQuery, TokenUsage } from "./orchestrator.js";
 export type { OrchestratorOptions } from "./config/options.js";
+export type { LlmOptions, LlmProviderOptions } from "./executors/llm/llm-options.js";
+export type { AgentServiceOptions } from "./executors/agent/agent-options.js";
+export type { AgentCallbackRequest } from "./executors/agent/agent-completion.js";
+export { AGENT_CALLBACK_PATH } from "./executors/agent/agent-completion.js";
+export type { McpServerOptions, McpStdioServerOptions, McpHttpServerOptions } from "./executors/mcp/mcp-options.js";
+export type { PythonOptions } from "./executors/script/script-config.js";
 export { TenantTier, TIER_QUOTAS, TIER_FEATURES, DEFAULT_RESOURCE_REQUEST } from "./tenancy/tiers.js";
 export type { Tenant, TenantStatus, ResourceQuota, ResourceRequest } from "./tenancy/tiers.js";
 export type { Actor } from "./tenancy/tenant-service.js";

@@ -10,7 +10,7 @@ import type { AuditVerification } from "./audit/verify-audit-chain.js";
 import { verifyAuditChain } from "./audit/verify-audit-chain.js";
 import type { OrchestratorOptions, ResolvedOptions } from "./config/options.js";
 import { resolveOptions } from "./config/options.js";
-import { CancelledError, ConfigError, QuotaExceededError, SynergyMeshError, ValidationError } from "./core/errors.js";
+import { CancelledError, ConfigError, NotFoundError, QuotaExceededError, SynergyMeshError, ValidationError } from "./core/errors.js";
 import { DEFAULT_TENANT_ID } from "./core/ids.js";
 import type { ExecuteOptions, ExecutionResult, TaskFunction } from "./engine/execute-with-retry.js";
 import { TaskRunner } from "./engine/execute-with-retry.js";
@@ -37,6 +37,13 @@ import { createEmailExecutor } from "./executors/email/email-executor.js";
 import { createCommandExecutor } from "./executors/command/command-executor.js";
 import { createRemediationExecutor } from "./executors/remediation/remediation-executor.js";
 import { createDatabaseExecutor } from "./executors/database/database-executor.js";
+import { createAiAnalysisExecutor } from "./executors/ai-analysis/ai-analysis-executor.js";
+import { createLlmExecutor } from "./executors/llm/llm-executor.js";
+import { callbackTokenKey, signCallbackToken } from "./executors/agent/agent-callback.js";
+import type { AgentCallbackRequest } from "./executors/agent/agent-completion.js";
+import { AGENT_CALLBACK_PATH, completeAgentTask } from "./executors/agent/agent-completion.js";
+import { createAgentExecutor } from "./executors/agent/agent-executor.js";
+import { createMcpExecutor } from "./executors/mcp/mcp-executor.js";
 import type { WorkflowDefinition } from "./workflow/model.js";
 import type { Store } from "./store/store.js";
 import { Metrics } from "./telemetry/metrics.js";
@@ -117,6 +124,7 @@ export class Orchestrator {
   #executions: ExecutionService;
   #secrets: SecretService;
   #scripts: ScriptExecutor;
+  #agentTokenKey: Buffer;
   #closed = false;
   #running = new Set<Promise<unknown>>();
 
@@ -147,7 +155,7 @@ export class Orchestrator {
     this.#engine.events.on("execution.finished", (e) => this.prometheus.executionFinished(e.workflowId, e.status, e.durationMs));
     this.#workflows = new WorkflowService(store.engine, options.clock, this.#executors);
     this.#executions = new ExecutionService(store.engine, options.clock, this.#engine, this.#workflows, (type) => this.#executors.get(type)?.awaitsApproval === true);
-    this.#scripts = createScriptExecutor(options.scriptRoot ? { scriptRoot: options.scriptRoot } : {});
+    this.#scripts = createScriptExecutor({ ...(options.scriptRoot ? { scriptRoot: options.scriptRoot } : {}), python: options.python });
     this.#executors.register(this.#scripts);
     this.#executors.register(createHttpExecutor({ egress: options.egress }));
     this.#executors.register(createWebhookExecutor({ egress: options.egress }));
@@ -157,8 +165,23 @@ export class Orchestrator {
     this.#executors.register(createDatabaseExecutor({ connections: options.databases }));
     const commands = options.commands;
     this.#executors.register(createCommandExecutor({ egress: options.egress, commands }));
+    this.#executors.register(createRemediationExecutor({ egress: options.egress, commands, audit: (entry) => this.#committer.submit(makeAuditEntry(options.clock, entry)) }));
+    const llm = {
+      llm: options.llm,
+      egress: options.egress,
+      tokens: { check: (tenantId: string, estimated: number) => this.checkTokenBudget(tenantId, estimated), record: (tenantId: string, input: number, output: number) => this.recordTokenUsage(tenantId, input, output) },
+    };
+    this.#executors.register(createLlmExecutor(llm));
+    this.#executors.register(createAiAnalysisExecutor(llm));
+    this.#executors.register(createMcpExecutor({ servers: options.mcpServers, egress: options.egress }));
+    this.#agentTokenKey = callbackTokenKey(options.masterKey);
+    const base = options.publicUrl;
+    const tokenKey = this.#agentTokenKey;
     this.#executors.register(
-      createRemediationExecutor({ egress: options.egress, commands, audit: (entry) => this.#committer.submit(makeAuditEntry(options.clock, entry)) }),
+      createAgentExecutor({
+        agents: options.agents,
+        callbackUrl: base === undefined ? undefined : (ctx) => `${base}${AGENT_CALLBACK_PATH}${signCallbackToken(tokenKey, { tenantId: ctx.tenantId, executionId: ctx.executionId, stepId: ctx.stepId, key: ctx.idempotencyKey })}`,
+      }),
     );
     this.#executors.register(
       createSubworkflowExecutor({
@@ -392,6 +415,34 @@ export class Orchestrator {
   /** Resolves when the execution has ended, with its final state and steps. */
   waitForExecution(executionId: string, options: { tenantId?: string; signal?: AbortSignal } = {}): Promise<ExecutionDetails> {
     return this.#executions.wait(options.tenantId ?? DEFAULT_TENANT_ID, executionId, options.signal ? { signal: options.signal } : {});
+  }
+
+  /**
+   * An agent's result callback (the server's `POST /api/v1/agent-callbacks/<token>`): checks the
+   * token and the agent's Standard Webhooks signature over the raw body, then resumes the waiting
+   * `agent` step with `{ status, output, error }`. A bad token, or another tenant's task when
+   * `tenantId` is given, answers NOT_FOUND; a bad signature UNAUTHENTICATED.
+   */
+  completeAgentTask(token: string, request: AgentCallbackRequest, options: { tenantId?: string } = {}): Promise<{ tenantId: string; executionId: string; stepId: string }> {
+    this.#assertOpen();
+    return completeAgentTask(
+      {
+        tokenKey: this.#agentTokenKey,
+        agents: this.#options.agents,
+        nowMs: () => this.#options.clock.now(),
+        waitingState: async (tenantId, executionId, stepId) => {
+          const execution = await this.#executions.get(tenantId, executionId).catch((error: unknown) => {
+            if (error instanceof NotFoundError) return undefined;
+            throw error;
+          });
+          return execution?.steps.find((step) => step.stepId === stepId && step.status === "waiting")?.output;
+        },
+        resume: (tenantId, executionId, stepId, update) => this.#executions.resumeWaitingStep(tenantId, executionId, stepId, "agent", "agent_callback", "agent", update),
+      },
+      token,
+      request,
+      options.tenantId,
+    );
   }
 
   // --- secrets -----------------------------------------------------------------------------

@@ -6,6 +6,13 @@ import { hostname } from "node:os";
 import type { Clock } from "../core/clock.js";
 import { systemClock } from "../core/clock.js";
 import { ConfigError } from "../core/errors.js";
+import type { AgentServiceOptions, ResolvedAgents } from "../executors/agent/agent-options.js";
+import { resolveAgents } from "../executors/agent/agent-options.js";
+import type { LlmOptions, ResolvedLlmOptions } from "../executors/llm/llm-options.js";
+import type { PythonOptions } from "../executors/script/script-config.js";
+import type { McpServerOptions, ResolvedMcpServers } from "../executors/mcp/mcp-options.js";
+import { resolveMcpServers } from "../executors/mcp/mcp-options.js";
+import { resolveLlmOptions } from "../executors/llm/llm-options.js";
 import type { EgressPolicy } from "../net/egress-policy.js";
 import type { AgentManagerOptions, CommandOptions, ResolvedCommandOptions } from "./command-options.js";
 import { resolveCommandOptions } from "./command-options.js";
@@ -97,6 +104,19 @@ export interface OrchestratorOptions {
   commands?: CommandOptions;
   /** The remote agent manager that runs tools that are not local programs (default none). */
   agentManager?: AgentManagerOptions;
+  /** LLM providers of `llm` and `ai_analysis` steps (base URL, default model, key or the name of a tenant secret holding it). Default: none. */
+  llm?: LlmOptions;
+  /** Agent services of `agent` steps, by `agent_id`: base URL, key, callback secret, polling. Default: none. */
+  agents?: Record<string, AgentServiceOptions>;
+  /**
+   * The URL this orchestrator's server is reachable at from outside (`https://flows.example.com`).
+   * Agent tasks get `callback_url: <publicUrl>/api/v1/agent-callbacks/<token>`; without it agents are only polled.
+   */
+  publicUrl?: string;
+  /** MCP servers of `mcp` steps, by name: `{ command, args, env }` (stdio) or `{ url, headers }` (streamable HTTP). Default: none. */
+  mcpServers?: Record<string, McpServerOptions>;
+  /** Python `script` steps (Pyodide): warm workers, concurrency, load time limit. Defaults in docs/workflows.md. */
+  python?: PythonOptions;
   /** Test hook: called at named points of the engine's checkpoint path (crash tests). */
   faultPoint?: (point: "claimed" | "before-commit" | "after-commit") => void;
 }
@@ -133,6 +153,11 @@ export interface ResolvedOptions {
   readonly databases: Record<string, DatabaseConnection>;
   /** The allow-list, limits and agent manager, checked and with defaults filled. */
   readonly commands: ResolvedCommandOptions;
+  readonly llm: ResolvedLlmOptions;
+  readonly agents: ResolvedAgents;
+  readonly publicUrl: string | undefined;
+  readonly mcpServers: ResolvedMcpServers;
+  readonly python: PythonOptions;
 }
 
 export const DEFAULT_DATABASE = "./synergymesh.db";
@@ -191,6 +216,11 @@ export function resolveOptions(options: OrchestratorOptions = {}, env: NodeJS.Pr
     smtpServers: options.smtpServers ?? {},
     databases: options.databases ?? {},
     commands,
+    llm: resolveLlmOptions(options.llm),
+    agents: resolveAgents(options.agents),
+    publicUrl: publicUrl(options.publicUrl),
+    mcpServers: resolveMcpServers(options.mcpServers),
+    python: options.python ?? {},
   });
 }
 
@@ -198,6 +228,17 @@ export function parseKey(value: string | Buffer, path: string): Buffer {
   const key = Buffer.isBuffer(value) ? value : /^[0-9a-f]+$/i.test(value) && value.length % 2 === 0 ? Buffer.from(value, "hex") : Buffer.from(value, "base64");
   if (key.length < 32) throw new ConfigError(path, "must be at least 32 bytes (64 hex characters or 44 base64 characters)");
   return key;
+}
+
+function publicUrl(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  try {
+    const url = new URL(value);
+    if (url.protocol === "http:" || url.protocol === "https:") return value.replace(/\/+$/, "");
+  } catch {
+    // reported below
+  }
+  throw new ConfigError("publicUrl", "must be an http:// or https:// URL");
 }
 
 function nonEmpty(value: string, path: string): string {

@@ -218,6 +218,29 @@ export class ExecutionService {
     });
   }
 
+  /**
+   * Hands a result to a step of type `stepType` that is waiting for it (an agent's callback): `update`
+   * gets the step's waiting state and returns the new one, or a reason to refuse (CONFLICT). The
+   * step is queued at once and its executor sees the new state as `previousOutput`.
+   */
+  resumeWaitingStep(tenantId: string, executionId: string, stepId: string, stepType: string, action: string, userId: string, update: (state: unknown) => unknown): Promise<ExecutionRow> {
+    return this.#control(tenantId, executionId, action, userId, (plan, snapshot, now) => {
+      const row = snapshot.steps.get(stepId);
+      if (!row || plan.steps.get(stepId)?.type !== stepType) return `has no ${stepType} step ${stepId}`;
+      if (row.status !== "waiting") return `step ${stepId} is not waiting (it is ${row.status})`;
+      const output = update(row.output);
+      if (typeof output === "string") return output;
+      row.output = output;
+      snapshot.queued.delete(stepId);
+      return {
+        steps: [{ stepId, output }],
+        dropTasks: [stepId],
+        newTasks: snapshot.execution.status === "paused" ? [] : [{ stepId, readyAt: now, priority: plan.steps.get(stepId)?.priority ?? snapshot.execution.priority }],
+        logs: [{ stepId, level: "info", message: `${action} by ${userId}`, timestamp: now }],
+      };
+    });
+  }
+
   /** Applies a control decision; `decide` refuses with a reason (409) or a coded error of its own. */
   async #control(tenantId: string, executionId: string, action: string, userId: string, decide: (plan: WorkflowPlan, snapshot: ExecutionSnapshot, now: number) => Effects | string | SynergyMeshError): Promise<ExecutionRow> {
     const current = await this.get(tenantId, executionId);

@@ -267,16 +267,16 @@ describe("script steps", () => {
     assert.match(done.byStep.symlink?.error ?? "", /resolves outside the script folder/);
   });
 
-  test("config is checked: one of code or script, known runtimes; Python says when it arrives", async () => {
+  test("config is checked: one of code or script, known runtimes; seed 001's steps run as written", async () => {
     await assert.rejects(t.orch.registerWorkflow({ name: "both", steps: [{ id: "s", type: "script", config: { code: "return 1", script: "a.js" } }] }), /exactly one of code or script/);
     await assert.rejects(t.orch.registerWorkflow({ name: "ruby", steps: [{ id: "s", type: "script", config: { code: "1", runtime: "ruby" } }] }), /steps\[0\]\.config\.runtime/);
     await assert.rejects(t.orch.registerWorkflow({ name: "timeout", steps: [{ id: "s", type: "script", config: { code: "1", timeout: "soon" } }] }), /steps\[0\]\.config\.timeout/);
-    // Seed 001's script steps load as written; a .py script fails clearly when it runs.
+    // Seed 001's script steps load as written; a .py file runs as Python (script-python.test.ts), here it is missing.
     const done = await run([
       { id: "python", config: { script: "validate_data.py", timeout: "5m" } },
       { id: "node", config: { code: "return 'node means JavaScript here'", runtime: "node" } },
     ]);
-    assert.match(done.byStep.python?.error ?? "", /Python scripts arrive with the Pyodide runtime/);
+    assert.match(done.byStep.python?.error ?? "", /script "validate_data\.py" was not found/);
     assert.equal(done.byStep.node?.output, "node means JavaScript here");
   });
 

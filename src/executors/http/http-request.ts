@@ -152,8 +152,8 @@ export function retryAfterMs(value: string | null, now: number): number | undefi
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-/** 429 and 503 with Retry-After wait as told; 408, 429 and 5xx are retryable; other answers are final. */
-function statusError(ctx: StepContext, what: string, response: Response, text: string): Error {
+/** 429 and 503 with Retry-After wait as told; 408, 429 and 5xx are retryable; other answers are final (shared with llm and agent). */
+export function statusError(ctx: StepContext, what: string, response: Response, text: string): Error {
   const excerpt = text.length > ERROR_BODY_CHARS ? `${text.slice(0, ERROR_BODY_CHARS)}...` : text;
   const message = `${what} answered ${response.status}${response.statusText ? ` ${response.statusText}` : ""}${excerpt.trim() ? `: ${excerpt.trim()}` : ""}`;
   if (response.status === 429 || response.status === 503) {

@@ -2,8 +2,9 @@
 // limits. A run that does not end by its time limit plus a grace, or whose step is cancelled or timed
 // out, ends with `worker.terminate()`. Healthy workers stay warm (unref'd) for the next run; at most
 // `maxWorkers` exist at once and further runs queue for one.
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import type { SandboxOutcome, SandboxRequest, ScriptLogLevel, WorkerToHost } from "./sandbox-protocol.js";
+import { spawnModuleWorker } from "./worker-spawn.js";
 
 export interface SandboxPoolOptions {
   /** Workers running at once; further runs wait for one (scripts are CPU-bound). */
@@ -43,17 +44,8 @@ export const QUICKJS_STACK_BYTES = 512 * 1024;
 const WORKER_STACK_MB = 32;
 const DEFAULT_START_TIMEOUT_MS = 30_000;
 
-const SOURCE_MODE = import.meta.url.endsWith(".ts");
-const WORKER_URL = new URL(SOURCE_MODE ? "./sandbox-worker.ts" : "./sandbox-worker.js", import.meta.url);
-
 function spawnWorker(capBytes: number): Worker {
-  const options = { workerData: { capBytes }, resourceLimits: { stackSizeMb: WORKER_STACK_MB } };
-  if (!SOURCE_MODE) return new Worker(WORKER_URL, options);
-  // Run from the TypeScript sources (tests, tsx): Node 20 workers do not inherit the loader hooks, so
-  // the worker registers tsx itself before loading its entry.
-  const tsx = import.meta.resolve("tsx/esm/api");
-  const boot = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`;
-  return new Worker(boot, { ...options, eval: true });
+  return spawnModuleWorker("sandbox-worker", { workerData: { capBytes }, resourceLimits: { stackSizeMb: WORKER_STACK_MB } });
 }
 
 interface RunResult {

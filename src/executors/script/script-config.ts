@@ -30,7 +30,7 @@ export const scriptConfigSchema = z
   .object({
     code: z.string().optional().meta({ description: "Inline JavaScript: a function body (top-level `return`) or a module exporting `main(input)`." }),
     script: scriptName.optional().meta({ description: "A script file name, relative to the script folder or the tenant's script library." }),
-    runtime: z.enum(SCRIPT_RUNTIMES).optional().meta({ description: "javascript (default; js and node are the same), or python (not available yet)." }),
+    runtime: z.enum(SCRIPT_RUNTIMES).optional().meta({ description: "javascript (default; js and node are the same), or python (Pyodide; the default for a .py file)." }),
     timeout: durationValue.optional().meta({ description: "Time limit of one run (default 30s, capped by the node's maximum)." }),
     memory_limit_mb: z.number().positive().optional().meta({ description: "Memory limit of one run in MB (default 64, capped by the node's maximum)." }),
     args: z.record(z.string(), z.unknown()).optional().meta({ description: "Values the script sees in `input`; the step's input_mapping wins over them." }),
@@ -76,6 +76,19 @@ export interface ScriptExecutorOptions {
   maxResultChars?: number;
   /** Largest script file. Default 1 MiB. */
   maxScriptBytes?: number;
+  /** Python scripts (Pyodide). */
+  python?: PythonOptions;
+}
+
+export interface PythonOptions {
+  /** Loaded Pyodide workers kept ready for the next Python script (each is used once). Default 1; 0 loads one per run. */
+  warmWorkers?: number;
+  /** Python scripts running at once; further ones wait. Default 2. */
+  maxWorkers?: number;
+  /** How long loading Pyodide may take. Default 30 000 ms. */
+  startTimeoutMs?: number;
+  /** The worker's JavaScript heap in MB (not Pyodide's WebAssembly memory). Default 256. */
+  maxHeapMb?: number;
 }
 
 export interface ResolvedScriptExecutorOptions {
@@ -93,6 +106,7 @@ export interface ResolvedScriptExecutorOptions {
   readonly maxLogLineChars: number;
   readonly maxResultChars: number;
   readonly maxScriptBytes: number;
+  readonly python: { readonly warmWorkers: number; readonly maxWorkers: number; readonly startTimeoutMs: number; readonly maxHeapMb: number };
 }
 
 /** WASM32 memory ends at 2 GB; the engine's own baseline needs some of it. */
@@ -125,5 +139,20 @@ export function resolveScriptExecutorOptions(options: ScriptExecutorOptions = {}
     maxLogLineChars: number("maxLogLineChars", 4000, 1),
     maxResultChars: number("maxResultChars", 1_048_576, 1),
     maxScriptBytes: number("maxScriptBytes", 1_048_576, 1),
+    python: Object.freeze(resolvePythonOptions(options.python ?? {})),
   });
+}
+
+function resolvePythonOptions(options: PythonOptions) {
+  const number = (name: keyof PythonOptions, fallback: number, min: number, max: number): number => {
+    const value = options[name] ?? fallback;
+    if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) throw new ConfigError(`python.${name}`, `must be a whole number from ${min} to ${max}, got ${String(value)}`);
+    return value;
+  };
+  return {
+    warmWorkers: number("warmWorkers", 1, 0, 64),
+    maxWorkers: number("maxWorkers", 2, 1, 256),
+    startTimeoutMs: number("startTimeoutMs", 30_000, 1, 600_000),
+    maxHeapMb: number("maxHeapMb", 256, 16, 16_384),
+  };
 }
