@@ -6,6 +6,8 @@ import { hostname } from "node:os";
 import type { Clock } from "../core/clock.js";
 import { systemClock } from "../core/clock.js";
 import { ConfigError } from "../core/errors.js";
+import type { NatsOptions } from "../events/nats-bridge.js";
+import { checkNatsOptions } from "../events/nats-bridge.js";
 import type { EgressPolicy } from "../net/egress-policy.js";
 import type { RateLimiter } from "../tenancy/rate-limiter.js";
 import type { Logger } from "../telemetry/logger.js";
@@ -75,8 +77,39 @@ export interface OrchestratorOptions {
   notificationChannels?: Record<string, { url: string; egress?: EgressPolicy }>;
   /** Folder that `script` steps' `script: file.js` names resolve in (`synergymesh run`: the definition's folder). */
   scriptRoot?: string;
+  /** Schedule, condition and webhook triggers (docs/triggers.md). */
+  triggers?: TriggerOptions;
+  /** NATS: subjects whose messages become tenant events, and lifecycle events published back. Default: no NATS. */
+  nats?: NatsOptions;
   /** Test hook: called at named points of the engine's checkpoint path (crash tests). */
   faultPoint?: (point: "claimed" | "before-commit" | "after-commit") => void;
+}
+
+export interface TriggerOptions {
+  /** Run the loop that fires schedules and checks conditions on this node (default: `startWorkers`). */
+  enabled?: boolean;
+  /** Longest sleep of that loop, so triggers changed on other nodes are seen (default 5000 ms). */
+  pollMs?: number;
+  /** Due triggers handled at once (default 10). */
+  concurrency?: number;
+  /** Under catch-up `none`, how late a fire may be and still run (default 60 000 ms). */
+  graceMs?: number;
+  /** Largest body of a signed webhook delivery (default 1 MiB). */
+  webhookMaxBodyBytes?: number;
+  /** Largest body of a delivery to a public (unsigned) webhook (default 64 KiB). */
+  publicWebhookMaxBodyBytes?: number;
+  /** Deliveries per second one public webhook accepts (default 5). */
+  publicWebhookRatePerSecond?: number;
+}
+
+export interface ResolvedTriggerOptions {
+  readonly enabled: boolean;
+  readonly pollMs: number;
+  readonly concurrency: number;
+  readonly graceMs: number;
+  readonly webhookMaxBodyBytes: number;
+  readonly publicWebhookMaxBodyBytes: number;
+  readonly publicWebhookRatePerSecond: number;
 }
 
 export interface ResolvedOptions {
@@ -106,6 +139,8 @@ export interface ResolvedOptions {
   readonly egress: (tenantId: string) => EgressPolicy | Promise<EgressPolicy>;
   readonly notificationChannels: Record<string, { url: string; egress?: EgressPolicy }>;
   readonly scriptRoot: string | undefined;
+  readonly triggers: ResolvedTriggerOptions;
+  readonly nats: NatsOptions | undefined;
 }
 
 export const DEFAULT_DATABASE = "./synergymesh.db";
@@ -156,6 +191,20 @@ export function resolveOptions(options: OrchestratorOptions = {}, env: NodeJS.Pr
     egress: typeof options.egress === "function" ? options.egress : ((policy: EgressPolicy) => () => policy)(options.egress ?? {}),
     notificationChannels: options.notificationChannels ?? {},
     scriptRoot: options.scriptRoot,
+    triggers: resolveTriggerOptions(options.triggers ?? {}, options.startWorkers ?? true),
+    nats: options.nats === undefined ? undefined : (checkNatsOptions(options.nats), options.nats),
+  });
+}
+
+function resolveTriggerOptions(t: TriggerOptions, startWorkers: boolean): ResolvedTriggerOptions {
+  return Object.freeze({
+    enabled: t.enabled ?? startWorkers,
+    pollMs: positiveInt(t.pollMs ?? 5000, "triggers.pollMs"),
+    concurrency: positiveInt(t.concurrency ?? 10, "triggers.concurrency"),
+    graceMs: nonNegative(t.graceMs ?? 60_000, "triggers.graceMs"),
+    webhookMaxBodyBytes: positiveInt(t.webhookMaxBodyBytes ?? 1024 * 1024, "triggers.webhookMaxBodyBytes"),
+    publicWebhookMaxBodyBytes: positiveInt(t.publicWebhookMaxBodyBytes ?? 64 * 1024, "triggers.publicWebhookMaxBodyBytes"),
+    publicWebhookRatePerSecond: positiveInt(t.publicWebhookRatePerSecond ?? 5, "triggers.publicWebhookRatePerSecond"),
   });
 }
 
