@@ -1,6 +1,6 @@
 // The loop that fires schedule triggers and checks condition triggers: it sleeps on the injected
-// clock exactly until the earliest stored `next_fire_at` (or the poll interval, to see triggers
-// other nodes changed), handles what is due, and sleeps again. Every node runs one; the store's
+// clock exactly until the earliest stored `next_fire_at` (or for the poll interval, to see
+// triggers other nodes changed), handles what is due, and sleeps again. Every node runs one; the store's
 // compare-and-set claims keep their work from doubling.
 import type { Clock, TimerHandle } from "../core/clock.js";
 import type { TriggerRow, TriggerStore } from "../store/trigger-store.js";
@@ -22,6 +22,7 @@ export class TriggerScheduler {
   #handle: (row: TriggerRow) => Promise<void>;
   #options: TriggerSchedulerOptions;
   #timer: TimerHandle | undefined;
+  #poll: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #again = false;
   #stopped = true;
@@ -48,8 +49,7 @@ export class TriggerScheduler {
       this.#again = true;
       return;
     }
-    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#clearTimers();
     this.#running = this.#tick().finally(() => {
       this.#running = undefined;
       if (this.#again) {
@@ -62,9 +62,15 @@ export class TriggerScheduler {
   /** Resolves once the pass in progress (if any) has ended; no new pass starts. */
   async stop(): Promise<void> {
     this.#stopped = true;
-    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#clearTimers();
     await this.#running;
+  }
+
+  #clearTimers(): void {
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    if (this.#poll !== undefined) clearTimeout(this.#poll);
+    this.#timer = undefined;
+    this.#poll = undefined;
   }
 
   /**
@@ -97,13 +103,23 @@ export class TriggerScheduler {
     }
     if (this.#stopped) return;
     const now = this.#clock.now();
-    // A trigger whose fire failed is still due: wait a little rather than spin on it.
-    const retryAt = this.#failed ? now + Math.min(this.#options.pollMs, 1000) : now;
-    const wakeAt = Math.min(Math.max(nextAt ?? Infinity, retryAt), now + this.#options.pollMs);
-    this.#timer = this.#clock.setTimeout(() => {
-      this.#timer = undefined;
+    if (nextAt !== undefined && !this.#failed && nextAt - now < this.#options.pollMs) {
+      // The exact wake-up for the next due time is on the injected clock (fake in tests).
+      this.#timer = this.#clock.setTimeout(() => {
+        this.#timer = undefined;
+        this.wake();
+      }, Math.max(0, nextAt - now));
+      return;
+    }
+    // Nothing due soon: look again later for triggers other nodes changed. This poll is a liveness
+    // timer, not a schedule, so it runs on the process's timers (unref'd): a node with no timed
+    // triggers puts nothing on an injected clock, and keeps no process alive. A failed pass (a
+    // fire that stays due, the store away) is retried after at most a second.
+    this.#poll = setTimeout(() => {
+      this.#poll = undefined;
       this.wake();
-    }, Math.max(0, wakeAt - now));
+    }, this.#failed ? Math.min(this.#options.pollMs, 1000) : this.#options.pollMs);
+    this.#poll.unref();
   }
 
   async #runAll(rows: TriggerRow[]): Promise<void> {

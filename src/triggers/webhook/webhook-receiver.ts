@@ -84,7 +84,7 @@ export class WebhookReceiver {
     const input = {
       ...staticInput(trigger.config),
       body: parseBody(body, header(delivery.headers ?? {}, "content-type")),
-      headers: visibleHeaders(delivery.headers ?? {}),
+      headers: visibleHeaders(delivery.headers ?? {}, settings.header),
       method,
       path,
       query: delivery.query ?? {},
@@ -112,11 +112,11 @@ function parseBody(body: Buffer, contentType: string | undefined): unknown {
   return text;
 }
 
-function visibleHeaders(headers: HeaderMap): Record<string, string> {
+function visibleHeaders(headers: HeaderMap, signatureHeader: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     const key = name.toLowerCase();
-    if (value === undefined || WITHHELD_HEADERS.has(key)) continue;
+    if (value === undefined || WITHHELD_HEADERS.has(key) || key === signatureHeader) continue;
     out[key] = Array.isArray(value) ? value.join(", ") : value;
   }
   return out;
