@@ -151,7 +151,7 @@ export class KyselyTriggerStore implements TriggerStore {
     return row?.at === null || row?.at === undefined ? undefined : Number(row.at);
   }
 
-  async recordFire(fire: TriggerFireRow, expected: number, next: number | null): Promise<boolean> {
+  async recordFire(fire: TriggerFireRow, expected: number, next: number | null, keepRecord = true): Promise<boolean> {
     return this.#adapter.write(async (trx) => {
       const counted = fire.status === "started" || fire.status === "duplicate";
       const moved = await trx
@@ -165,6 +165,7 @@ export class KyselyTriggerStore implements TriggerStore {
         .where("next_fire_at", "=", expected)
         .executeTakeFirst();
       if (Number(moved.numUpdatedRows) === 0) return false;
+      if (!keepRecord) return true;
       await trx.insertInto("trigger_fires").values(fireToRow(fire)).onConflict((oc) => oc.columns(["trigger_id", "scheduled_at"]).doNothing()).execute();
       return true;
     });

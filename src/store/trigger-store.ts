@@ -89,9 +89,10 @@ export interface TriggerStore {
   /**
    * Moves the trigger's `next_fire_at` from `expected` to `next` and records the fire under its
    * unique (trigger, scheduled time) key, in one transaction. False (nothing written) when
-   * `next_fire_at` is no longer `expected`: another node handled it.
+   * `next_fire_at` is no longer `expected`: another node handled it. With `keepRecord: false` only
+   * the time moves on (a fire passed over while the workflow is not active leaves no row).
    */
-  recordFire(fire: TriggerFireRow, expected: number, next: number | null): Promise<boolean>;
+  recordFire(fire: TriggerFireRow, expected: number, next: number | null, keepRecord?: boolean): Promise<boolean>;
   /** Compare-and-set of a condition's check time (no fire row): true when this node won the check. */
   claimCheck(tenantId: string, triggerId: string, expected: number, next: number): Promise<boolean>;
   /** Compare-and-set of the trigger's state; false when `stateVersion` moved on. */

@@ -40,6 +40,9 @@ export async function fireSchedule(row: TriggerRow, ctx: FireContext): Promise<v
       { triggerId: row.triggerId, tenantId: row.tenantId, scheduledAt, firedAt, nodeId: ctx.nodeId, executionId: outcome.executionId, status: outcome.status, error: outcome.error, skipped: i === plan.fire.length - 1 ? plan.skipped : 0 },
       expected,
       next,
+      // A workflow that is not active passes its times over without a row each (a paused
+      // per-second schedule would otherwise write 86,400 rows a day).
+      !outcome.inactive,
     );
     // Another node recorded this time first: it saw the same execution (same key), nothing to add.
     if (!recorded) return;
@@ -51,6 +54,7 @@ export async function fireSchedule(row: TriggerRow, ctx: FireContext): Promise<v
 
 interface FireOutcome {
   status: FireStatus;
+  inactive?: boolean;
   executionId: string | null;
   error: string | null;
 }
@@ -66,7 +70,7 @@ async function startFire(row: TriggerRow, scheduledAt: number, ctx: FireContext)
     if (!isSynergyMeshError(error) || error.code === "STORE_UNAVAILABLE" || error.code === "INTERNAL") throw error;
     // A refusal (rate limit, inactive tenant, workflow not active) is recorded for this time; the
     // schedule moves on rather than retrying into a burst.
-    const status: FireStatus = error.code === "CONFLICT" || error.code === "NOT_FOUND" ? "skipped" : "refused";
-    return { status, executionId: null, error: `${error.code}: ${errorMessage(error)}` };
+    const inactive = error.code === "CONFLICT" || error.code === "NOT_FOUND";
+    return { status: inactive ? "skipped" : "refused", inactive, executionId: null, error: `${error.code}: ${errorMessage(error)}` };
   }
 }
