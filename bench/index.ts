@@ -8,6 +8,7 @@ import { TEST_POSTGRES_URL, tempPostgresSchema, tempSqliteDatabase } from "syner
 import type { TestDatabase } from "synergymesh/testing";
 import { silentLogger } from "../src/telemetry/logger.js";
 import { engineBench } from "./engine-bench.js";
+import { triggerBench } from "./trigger-bench.js";
 
 const RAISED = { maxConcurrentTasks: 1_000_000, maxTasksPerHour: 1_000_000_000, rateLimitPerSecond: 1_000_000_000, maxMemoryMb: 1_000_000_000, maxCpuPercent: 1_000_000_000 };
 
@@ -86,6 +87,11 @@ async function main(): Promise<void> {
   rows.push({ name: "engine: 10-step linear workflow, durable steps/s, PostgreSQL", value: Math.round(enginePg.linearStepsPerSecond).toLocaleString("en"), target: "5,000" });
   rows.push({ name: "engine: fan-out/fan-in executions/s, PostgreSQL", value: enginePg.fanExecutionsPerSecond.toFixed(1), target: "(none)" });
   rows.push({ name: "engine: start latency p50 / p99 ms, PostgreSQL", value: `${enginePg.startP50Ms.toFixed(2)} / ${enginePg.startP99Ms.toFixed(2)}`, target: "p50 < 10" });
+
+  for (const [name, db] of [["SQLite", tempSqliteDatabase()], ["PostgreSQL", await tempPostgresSchema()]] as const) {
+    const cron = await triggerBench(`cron accuracy on ${name}`, db, { triggers: 20, seconds: 15 });
+    rows.push({ name: `cron accuracy: 20 per-second schedules for 16 s (${cron.fires} fires), fire time - scheduled time p50 / p99 / max ms, ${name}`, value: `${cron.p50Ms} / ${cron.p99Ms} / ${cron.maxMs}`, target: "p99 < 50" });
+  }
 
   console.log("\n| benchmark | measured | target |\n| --- | --- | --- |");
   for (const r of rows) console.log(`| ${r.name} | ${r.value} | ${r.target} |`);

@@ -1,13 +1,25 @@
 // The public API of the `synergymesh` package. Everything a user may import is named here.
 export { Orchestrator } from "./orchestrator.js";
 export type { OrchestratorMetrics, TenantHealth, AuditLogQuery, TokenUsage } from "./orchestrator.js";
-export type { OrchestratorOptions } from "./config/options.js";
 export type { LlmOptions, LlmProviderOptions } from "./executors/llm/llm-options.js";
 export type { AgentServiceOptions } from "./executors/agent/agent-options.js";
 export type { AgentCallbackRequest } from "./executors/agent/agent-completion.js";
 export { AGENT_CALLBACK_PATH } from "./executors/agent/agent-completion.js";
 export type { McpServerOptions, McpStdioServerOptions, McpHttpServerOptions } from "./executors/mcp/mcp-options.js";
 export type { PythonOptions } from "./executors/script/script-config.js";
+export type { OrchestratorOptions, TriggerOptions } from "./config/options.js";
+export type { PublishedEvent } from "./orchestrator-triggers.js";
+export type { Trigger, CreateTriggerInput, UpdateTriggerInput, TriggerType, TriggerSource, FireStatus, TriggerFiredEvent, TriggerEventMap, TriggerEvents } from "./triggers/trigger-types.js";
+export type { TriggerFireRow } from "./store/trigger-store.js";
+export type { WebhookDelivery, WebhookResult } from "./triggers/webhook/webhook-receiver.js";
+export type { EventRouteResult, RoutedExecution } from "./triggers/event/event-router.js";
+export type { CatchUpPolicy } from "./triggers/cron/cron-schedule.js";
+export { nextFireTimes } from "./triggers/cron/cron-schedule.js";
+export type { EventInput, TenantEvent } from "./events/tenant-event.js";
+export type { EventListener } from "./events/event-bus.js";
+export type { NatsOptions, NatsSubscriptionOptions } from "./events/nats-bridge.js";
+export type { Strategy, StrategyInput, Symptom } from "./strategies/strategy-model.js";
+export { BUILTIN_STRATEGIES } from "./strategies/builtin-strategies.js";
 export { TenantTier, TIER_QUOTAS, TIER_FEATURES, DEFAULT_RESOURCE_REQUEST } from "./tenancy/tiers.js";
 export type { Tenant, TenantStatus, ResourceQuota, ResourceRequest } from "./tenancy/tiers.js";
 export type { Actor } from "./tenancy/tenant-service.js";

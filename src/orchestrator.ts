@@ -54,6 +54,14 @@ import type { Actor } from "./tenancy/tenant-service.js";
 import { TenantService } from "./tenancy/tenant-service.js";
 import { SecretService } from "./tenancy/secret-service.js";
 import type { ResourceQuota, ResourceRequest, Tenant, TenantTier } from "./tenancy/tiers.js";
+import type { PublishedEvent } from "./orchestrator-triggers.js";
+import { OrchestratorTriggers } from "./orchestrator-triggers.js";
+import type { EventListener } from "./events/event-bus.js";
+import type { EventInput } from "./events/tenant-event.js";
+import type { TriggerFireRow } from "./store/trigger-store.js";
+import type { Strategy, StrategyInput } from "./strategies/strategy-model.js";
+import type { CreateTriggerInput, Trigger, TriggerEvents, TriggerType, UpdateTriggerInput } from "./triggers/trigger-types.js";
+import type { WebhookDelivery, WebhookResult } from "./triggers/webhook/webhook-receiver.js";
 
 /** Seed 000 `get_metrics()`, in camelCase. */
 export interface OrchestratorMetrics {
@@ -125,6 +133,7 @@ export class Orchestrator {
   #secrets: SecretService;
   #scripts: ScriptExecutor;
   #agentTokenKey: Buffer;
+  #triggers: OrchestratorTriggers;
   #closed = false;
   #running = new Set<Promise<unknown>>();
 
@@ -155,6 +164,17 @@ export class Orchestrator {
     this.#engine.events.on("execution.finished", (e) => this.prometheus.executionFinished(e.workflowId, e.status, e.durationMs));
     this.#workflows = new WorkflowService(store.engine, options.clock, this.#executors);
     this.#executions = new ExecutionService(store.engine, options.clock, this.#engine, this.#workflows, (type) => this.#executors.get(type)?.awaitsApproval === true);
+    this.#triggers = new OrchestratorTriggers({
+      options,
+      store,
+      tenants: this.#tenants,
+      guard: this.#guard,
+      workflows: this.#workflows,
+      executions: this.#executions,
+      secrets: this.#secrets,
+      engineEvents: this.#engine.events,
+      tenantMetrics: (tenantId) => this.#tenantMetrics(tenantId),
+    });
     this.#scripts = createScriptExecutor({ ...(options.scriptRoot ? { scriptRoot: options.scriptRoot } : {}), python: options.python });
     this.#executors.register(this.#scripts);
     this.#executors.register(createHttpExecutor({ egress: options.egress }));
@@ -212,7 +232,10 @@ export class Orchestrator {
       }
       await orchestrator.#tenants.ensureDefaultTenant();
       if (resolved.startWorkers) await orchestrator.#engine.start();
+      await orchestrator.#triggers.start();
     } catch (error) {
+      await orchestrator.#triggers.stop().catch(() => {});
+      await orchestrator.#engine.stop().catch(() => {});
       await store.close();
       throw error;
     }
@@ -336,11 +359,20 @@ export class Orchestrator {
     return this.#workflows.validate(source);
   }
 
-  /** Stores a definition for the tenant: a new workflow, or a new version when it changed. */
+  /**
+   * Stores a definition for the tenant: a new workflow, or a new version when it changed. The
+   * definition's schedule, webhook, event and condition triggers become the workflow's definition
+   * triggers (docs/triggers.md); they fire while the workflow is `active`.
+   */
   async registerWorkflow(source: string | object, options: RegisterWorkflowOptions & { tenantId?: string } = {}): Promise<RegisteredWorkflow> {
     const tenantId = options.tenantId ?? DEFAULT_TENANT_ID;
     await this.#tenants.getActiveRow(tenantId);
-    return this.#workflows.register(tenantId, source, options);
+    // Trigger configs are checked before anything is saved, with their definition paths.
+    this.#triggers.triggers.checkDefinition(this.#workflows.validate(source));
+    const registered = await this.#workflows.register(tenantId, source, options);
+    const { definition } = await this.#workflows.definition(tenantId, registered.workflowId, registered.version);
+    await this.#triggers.syncDefinitionTriggers(tenantId, registered.workflowId, definition, options.userId);
+    return registered;
   }
 
   getWorkflow(workflowId: string, tenantId: string = DEFAULT_TENANT_ID): Promise<WorkflowRow> {
@@ -445,6 +477,90 @@ export class Orchestrator {
     );
   }
 
+  // --- triggers, events and diagnosis strategies (docs/triggers.md) -----------------------
+
+  /** Creates an API trigger (schedule, webhook, event, condition) of one of the tenant's workflows. */
+  createTrigger(input: CreateTriggerInput, options: { tenantId?: string; userId?: string } = {}): Promise<Trigger> {
+    return this.#triggers.createTrigger(options.tenantId ?? DEFAULT_TENANT_ID, input, options.userId);
+  }
+
+  /** A trigger with its next fire times; another tenant's answers NOT_FOUND. */
+  getTrigger(triggerId: string, tenantId: string = DEFAULT_TENANT_ID): Promise<Trigger> {
+    return this.#triggers.triggers.get(tenantId, triggerId);
+  }
+
+  listTriggers(tenantId: string = DEFAULT_TENANT_ID, filter?: { workflowId?: string; type?: TriggerType }): Promise<Trigger[]> {
+    return this.#triggers.listTriggers(tenantId, filter);
+  }
+
+  /** Changes an API trigger's name, config or enabled flag (definition triggers change with their definition). */
+  updateTrigger(triggerId: string, changes: UpdateTriggerInput, options: { tenantId?: string; userId?: string } = {}): Promise<Trigger> {
+    return this.#triggers.updateTrigger(options.tenantId ?? DEFAULT_TENANT_ID, triggerId, changes, options.userId);
+  }
+
+  deleteTrigger(triggerId: string, options: { tenantId?: string; userId?: string } = {}): Promise<void> {
+    return this.#triggers.triggers.delete(options.tenantId ?? DEFAULT_TENANT_ID, triggerId, options.userId);
+  }
+
+  /** Fires the schedules and checks the conditions due now, once (for nodes with `triggers.enabled: false`). */
+  runDueTriggers(): Promise<void> {
+    this.#assertOpen();
+    return this.#triggers.runDueTriggers();
+  }
+
+  /** A trigger's recorded fires (schedule triggers), newest first. */
+  listTriggerFires(triggerId: string, options: { tenantId?: string; limit?: number } = {}): Promise<TriggerFireRow[]> {
+    return this.#triggers.listTriggerFires(options.tenantId ?? DEFAULT_TENANT_ID, triggerId, options.limit);
+  }
+
+  /** `POST /hooks/<tenant>/<path>`: verifies and starts the workflow; a repeated webhook-id returns the first execution. */
+  deliverWebhook(tenantId: string, path: string, delivery: WebhookDelivery): Promise<WebhookResult> {
+    this.#assertOpen();
+    return this.#triggers.deliverWebhook(tenantId, path, delivery);
+  }
+
+  /** `POST /api/v1/events`: routes a named event to the tenant's event triggers and diagnosis strategies. */
+  publishEvent(tenantId: string, event: EventInput): Promise<PublishedEvent> {
+    this.#assertOpen();
+    return this.#triggers.publishEvent(tenantId, event);
+  }
+
+  /** Calls `listener` with every routed tenant event (API, bus or NATS); returns the unsubscribe function. */
+  subscribeEvents(listener: EventListener): () => void {
+    return this.#triggers.subscribeEvents(listener);
+  }
+
+  /** `trigger.fired` and `trigger.checked`, on the node that handled them. */
+  get triggerEvents(): TriggerEvents {
+    return this.#triggers.events;
+  }
+
+  createStrategy(input: StrategyInput | Record<string, unknown>, options: { tenantId?: string; userId?: string } = {}): Promise<Strategy> {
+    return this.#withActiveTenant(options.tenantId, (tenantId) => this.#triggers.strategies.create(tenantId, input, options.userId));
+  }
+
+  getStrategy(strategyId: string, tenantId: string = DEFAULT_TENANT_ID): Promise<Strategy> {
+    return this.#triggers.strategies.get(tenantId, strategyId);
+  }
+
+  /** The tenant's strategies, highest priority first. */
+  listStrategies(tenantId: string = DEFAULT_TENANT_ID): Promise<Strategy[]> {
+    return this.#triggers.strategies.list(tenantId);
+  }
+
+  updateStrategy(strategyId: string, changes: Partial<StrategyInput> | Record<string, unknown>, options: { tenantId?: string; userId?: string } = {}): Promise<Strategy> {
+    return this.#withActiveTenant(options.tenantId, (tenantId) => this.#triggers.strategies.update(tenantId, strategyId, changes, options.userId));
+  }
+
+  deleteStrategy(strategyId: string, options: { tenantId?: string; userId?: string } = {}): Promise<void> {
+    return this.#triggers.strategies.delete(options.tenantId ?? DEFAULT_TENANT_ID, strategyId, options.userId);
+  }
+
+  /** Adds seed 003's Kubernetes strategies (CrashLoopBackOff, NodeNotReady, OOMKilling, FailedBinding) the tenant lacks. */
+  installBuiltinStrategies(tenantId: string = DEFAULT_TENANT_ID, userId?: string): Promise<Strategy[]> {
+    return this.#withActiveTenant(tenantId, (id) => this.#triggers.strategies.installBuiltins(id, userId));
+  }
+
   // --- secrets -----------------------------------------------------------------------------
 
   /** Stores a secret for `{{secrets.<name>}}`, encrypted at rest; the value can never be read back. */
@@ -547,6 +663,7 @@ export class Orchestrator {
     // Running calls end as cancelled (their attempts' signals abort) and still commit their records.
     this.#runner.shutdown(new CancelledError("The orchestrator is closing"));
     await Promise.allSettled([...this.#running]);
+    await this.#triggers.stop();
     await this.#engine.stop();
     await this.#scripts.close();
     await this.#committer.drain();
@@ -555,6 +672,28 @@ export class Orchestrator {
 
   #assertOpen(): void {
     if (this.#closed) throw new SynergyMeshError("STORE_UNAVAILABLE", "The orchestrator is closed");
+  }
+
+  async #withActiveTenant<T>(tenantId: string | undefined, fn: (tenantId: string) => Promise<T>): Promise<T> {
+    const id = tenantId ?? DEFAULT_TENANT_ID;
+    await this.#tenants.getActiveRow(id);
+    return fn(id);
+  }
+
+  /** What condition triggers see as `metrics` (snake_case, like the REST API). */
+  async #tenantMetrics(tenantId: string): Promise<Record<string, unknown>> {
+    const h = await this.getTenantHealth(tenantId);
+    return {
+      total_executions: h.totalExecutions,
+      successful_executions: h.successful,
+      failed_executions: h.failed,
+      timeouts: h.timeouts,
+      success_rate: h.uptimePercent,
+      retry_attempts: h.retryAttempts,
+      average_execution_ms: h.averageExecutionTimeMs,
+      active_tasks: h.activeTasks,
+      tasks_last_hour: h.usage.tasksLastHour,
+    };
   }
 
   #today(): string {

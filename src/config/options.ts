@@ -13,6 +13,8 @@ import type { PythonOptions } from "../executors/script/script-config.js";
 import type { McpServerOptions, ResolvedMcpServers } from "../executors/mcp/mcp-options.js";
 import { resolveMcpServers } from "../executors/mcp/mcp-options.js";
 import { resolveLlmOptions } from "../executors/llm/llm-options.js";
+import type { NatsOptions } from "../events/nats-bridge.js";
+import { checkNatsOptions } from "../events/nats-bridge.js";
 import type { EgressPolicy } from "../net/egress-policy.js";
 import type { AgentManagerOptions, CommandOptions, ResolvedCommandOptions } from "./command-options.js";
 import { resolveCommandOptions } from "./command-options.js";
@@ -117,8 +119,39 @@ export interface OrchestratorOptions {
   mcpServers?: Record<string, McpServerOptions>;
   /** Python `script` steps (Pyodide): warm workers, concurrency, load time limit. Defaults in docs/workflows.md. */
   python?: PythonOptions;
+  /** Schedule, condition and webhook triggers (docs/triggers.md). */
+  triggers?: TriggerOptions;
+  /** NATS: subjects whose messages become tenant events, and lifecycle events published back. Default: no NATS. */
+  nats?: NatsOptions;
   /** Test hook: called at named points of the engine's checkpoint path (crash tests). */
   faultPoint?: (point: "claimed" | "before-commit" | "after-commit") => void;
+}
+
+export interface TriggerOptions {
+  /** Run the loop that fires schedules and checks conditions on this node (default: `startWorkers`). */
+  enabled?: boolean;
+  /** Longest sleep of that loop, so triggers changed on other nodes are seen (default 5000 ms). */
+  pollMs?: number;
+  /** Due triggers handled at once (default 10). */
+  concurrency?: number;
+  /** Under catch-up `none`, how late a fire may be and still run (default 60 000 ms). */
+  graceMs?: number;
+  /** Largest body of a signed webhook delivery (default 1 MiB). */
+  webhookMaxBodyBytes?: number;
+  /** Largest body of a delivery to a public (unsigned) webhook (default 64 KiB). */
+  publicWebhookMaxBodyBytes?: number;
+  /** Deliveries per second one public webhook accepts (default 5). */
+  publicWebhookRatePerSecond?: number;
+}
+
+export interface ResolvedTriggerOptions {
+  readonly enabled: boolean;
+  readonly pollMs: number;
+  readonly concurrency: number;
+  readonly graceMs: number;
+  readonly webhookMaxBodyBytes: number;
+  readonly publicWebhookMaxBodyBytes: number;
+  readonly publicWebhookRatePerSecond: number;
 }
 
 export interface ResolvedOptions {
@@ -158,6 +191,8 @@ export interface ResolvedOptions {
   readonly publicUrl: string | undefined;
   readonly mcpServers: ResolvedMcpServers;
   readonly python: PythonOptions;
+  readonly triggers: ResolvedTriggerOptions;
+  readonly nats: NatsOptions | undefined;
 }
 
 export const DEFAULT_DATABASE = "./synergymesh.db";
@@ -221,6 +256,20 @@ export function resolveOptions(options: OrchestratorOptions = {}, env: NodeJS.Pr
     publicUrl: publicUrl(options.publicUrl),
     mcpServers: resolveMcpServers(options.mcpServers),
     python: options.python ?? {},
+    triggers: resolveTriggerOptions(options.triggers ?? {}, options.startWorkers ?? true),
+    nats: options.nats === undefined ? undefined : (checkNatsOptions(options.nats), options.nats),
+  });
+}
+
+function resolveTriggerOptions(t: TriggerOptions, startWorkers: boolean): ResolvedTriggerOptions {
+  return Object.freeze({
+    enabled: t.enabled ?? startWorkers,
+    pollMs: positiveInt(t.pollMs ?? 5000, "triggers.pollMs"),
+    concurrency: positiveInt(t.concurrency ?? 10, "triggers.concurrency"),
+    graceMs: nonNegative(t.graceMs ?? 60_000, "triggers.graceMs"),
+    webhookMaxBodyBytes: positiveInt(t.webhookMaxBodyBytes ?? 1024 * 1024, "triggers.webhookMaxBodyBytes"),
+    publicWebhookMaxBodyBytes: positiveInt(t.publicWebhookMaxBodyBytes ?? 64 * 1024, "triggers.publicWebhookMaxBodyBytes"),
+    publicWebhookRatePerSecond: positiveInt(t.publicWebhookRatePerSecond ?? 5, "triggers.publicWebhookRatePerSecond"),
   });
 }
 

@@ -16,6 +16,7 @@ export const ERROR_REGISTRY = {
   EGRESS_DENIED: { status: 403, retryable: false, description: "The tenant's egress policy refuses an outbound connection; the message names the host, the address and the rule." },
   TENANT_NOT_FOUND: { status: 404, retryable: false, description: "No tenant has this id (or it is not visible to the caller)." },
   NOT_FOUND: { status: 404, retryable: false, description: "The object does not exist (or belongs to another tenant)." },
+  METHOD_NOT_ALLOWED: { status: 405, retryable: false, description: "The endpoint (a webhook trigger's path) does not accept this HTTP method; `details.allowed` lists the one it does." },
   CONFLICT: { status: 409, retryable: false, description: "The object's state does not allow the operation." },
   PAYLOAD_TOO_LARGE: { status: 413, retryable: false, description: "The request body is larger than the configured limit." },
   QUOTA_EXCEEDED: { status: 429, retryable: true, description: "A tenant quota (hourly tasks, memory, CPU, daily tokens) is used up; `retryAfterMs` says when room is expected." },

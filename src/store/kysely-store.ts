@@ -7,6 +7,8 @@ import { appendAudit, lockAuditHead, rowToAudit, rowToHead, saveAuditHead } from
 import type { DialectAdapter } from "./dialect-adapter.js";
 import type { EngineStore } from "./engine-store.js";
 import { KyselyEngineStore } from "./kysely-engine-store.js";
+import { KyselyTriggerStore } from "./kysely-trigger-store.js";
+import type { TriggerStore } from "./trigger-store.js";
 import type { Database, TenantsTable } from "./schema.js";
 import type {
   AuditChain,
@@ -29,6 +31,7 @@ import type {
 export class KyselyStore implements Store {
   readonly dialect: StoreDialect;
   readonly engine: EngineStore;
+  readonly triggers: TriggerStore;
   #adapter: DialectAdapter;
   #db: Kysely<Database>;
   #sealer: AuditSealer;
@@ -40,6 +43,7 @@ export class KyselyStore implements Store {
     this.dialect = adapter.dialect;
     this.#sealer = sealer;
     this.engine = new KyselyEngineStore(adapter, sealer);
+    this.triggers = new KyselyTriggerStore(adapter, sealer);
   }
 
   async close(): Promise<void> {

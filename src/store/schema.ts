@@ -141,7 +141,65 @@ export interface SecretsTable {
   updated_at: number;
 }
 
+export interface TriggersTable {
+  tenant_id: string;
+  trigger_id: string;
+  workflow_id: string;
+  type: string;
+  name: string;
+  config: string;
+  enabled: number;
+  source: string;
+  webhook_path: string | null;
+  next_fire_at: number | null;
+  state: string;
+  state_version: number;
+  last_fired_at: number | null;
+  fire_count: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface TriggerFiresTable {
+  trigger_id: string;
+  scheduled_at: number;
+  tenant_id: string;
+  fired_at: number;
+  node_id: string;
+  execution_id: string | null;
+  status: string;
+  error: string | null;
+  skipped: number;
+}
+
+export interface StrategiesTable {
+  tenant_id: string;
+  strategy_id: string;
+  name: string;
+  category: string;
+  symptoms: string;
+  workflow_id: string;
+  priority: number;
+  enabled: number;
+  dedup: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface StrategyRunsTable {
+  tenant_id: string;
+  strategy_id: string;
+  fingerprint: string;
+  started_at: number;
+  run_key: string;
+  suppressed: number;
+}
+
 export interface Database {
+  triggers: TriggersTable;
+  trigger_fires: TriggerFiresTable;
+  strategies: StrategiesTable;
+  strategy_runs: StrategyRunsTable;
   secrets: SecretsTable;
   workflows: WorkflowsTable;
   workflow_versions: WorkflowVersionsTable;

@@ -3,6 +3,7 @@
 // changes state also appends its audit records, in the same transaction (SPEC D "Audit timing").
 import type { ResourceQuota, TenantStatus, TenantTier } from "../tenancy/tiers.js";
 import type { EngineStore } from "./engine-store.js";
+import type { TriggerStore } from "./trigger-store.js";
 import type { AuditChain, AuditEntry, AuditHeadRow, AuditRecordRow } from "./audit-types.js";
 
 export type { AuditChain, AuditEntry, AuditHeadRow, AuditRecordRow, AuditSealer } from "./audit-types.js";
@@ -73,6 +74,8 @@ export interface Store {
   readonly dialect: StoreDialect;
   /** Workflows, executions and the task queue (engine-store.ts). */
   readonly engine: EngineStore;
+  /** Triggers, their fires and diagnosis strategies (trigger-store.ts). */
+  readonly triggers: TriggerStore;
   close(): Promise<void>;
   /** Cheap liveness check for /health. */
   ping(): Promise<void>;

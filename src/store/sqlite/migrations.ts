@@ -168,4 +168,75 @@ export const sqliteMigrations: Migration[] = [
     name: "execution-deadlines",
     statements: [`CREATE INDEX executions_deadline ON executions (deadline_at) WHERE deadline_at IS NOT NULL`],
   },
+  {
+    // Placeholder: number 5 belongs to the server's migration (api keys, policies), which lands
+    // first. The lead drops this entry at merge; it makes no change, so a database that ran it
+    // only lacks what the real 5 adds.
+    version: 5,
+    name: "reserved-for-server",
+    statements: [],
+  },
+  {
+    version: 6,
+    name: "triggers-strategies",
+    statements: [
+      `CREATE TABLE triggers (
+        tenant_id TEXT NOT NULL,
+        trigger_id TEXT NOT NULL,
+        workflow_id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        name TEXT NOT NULL,
+        config TEXT NOT NULL,
+        enabled INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        webhook_path TEXT,
+        next_fire_at INTEGER,
+        state TEXT NOT NULL,
+        state_version INTEGER NOT NULL,
+        last_fired_at INTEGER,
+        fire_count INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (tenant_id, trigger_id)
+      ) STRICT`,
+      `CREATE UNIQUE INDEX triggers_webhook_path ON triggers (tenant_id, webhook_path) WHERE webhook_path IS NOT NULL`,
+      `CREATE INDEX triggers_due ON triggers (next_fire_at) WHERE next_fire_at IS NOT NULL`,
+      `CREATE INDEX triggers_workflow ON triggers (tenant_id, workflow_id)`,
+      `CREATE TABLE trigger_fires (
+        trigger_id TEXT NOT NULL,
+        scheduled_at INTEGER NOT NULL,
+        tenant_id TEXT NOT NULL,
+        fired_at INTEGER NOT NULL,
+        node_id TEXT NOT NULL,
+        execution_id TEXT,
+        status TEXT NOT NULL,
+        error TEXT,
+        skipped INTEGER NOT NULL,
+        PRIMARY KEY (trigger_id, scheduled_at)
+      ) STRICT`,
+      `CREATE TABLE strategies (
+        tenant_id TEXT NOT NULL,
+        strategy_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        category TEXT NOT NULL,
+        symptoms TEXT NOT NULL,
+        workflow_id TEXT NOT NULL,
+        priority INTEGER NOT NULL,
+        enabled INTEGER NOT NULL,
+        dedup TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (tenant_id, strategy_id)
+      ) STRICT`,
+      `CREATE TABLE strategy_runs (
+        tenant_id TEXT NOT NULL,
+        strategy_id TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        started_at INTEGER NOT NULL,
+        run_key TEXT NOT NULL,
+        suppressed INTEGER NOT NULL,
+        PRIMARY KEY (tenant_id, strategy_id, fingerprint)
+      ) STRICT`,
+    ],
+  },
 ];

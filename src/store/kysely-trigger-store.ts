@@ -1,0 +1,381 @@
+// The TriggerStore contract on Kysely for both dialects. Claims are compare-and-set updates whose
+// affected-row count says who won, so no lock is held between nodes; every verb is one transaction.
+import type { Kysely } from "kysely";
+import { appendAudit } from "./audit-append.js";
+import type { AuditEntry, AuditSealer } from "./audit-types.js";
+import type { DialectAdapter } from "./dialect-adapter.js";
+import type { Database, StrategiesTable, TriggerFiresTable, TriggersTable } from "./schema.js";
+import type { StrategyPatch, StrategyRow, TriggerFireRow, TriggerPatch, TriggerRow, TriggerStore, TriggerType } from "./trigger-store.js";
+
+const TIMED_TYPES = ["schedule", "condition"];
+
+export class KyselyTriggerStore implements TriggerStore {
+  #adapter: DialectAdapter;
+  #db: Kysely<Database>;
+  #sealer: AuditSealer;
+
+  constructor(adapter: DialectAdapter, sealer: AuditSealer) {
+    this.#adapter = adapter;
+    this.#db = adapter.db;
+    this.#sealer = sealer;
+  }
+
+  // --- triggers ----------------------------------------------------------------------------
+
+  async insertTrigger(row: TriggerRow, audit: AuditEntry[]): Promise<"inserted" | "path_taken" | "exists"> {
+    return this.#adapter.write(async (trx) => {
+      if (await pathTaken(trx, row.tenantId, row.webhookPath, row.triggerId)) return "path_taken";
+      const inserted = await trx.insertInto("triggers").values(triggerToRow(row)).onConflict((oc) => oc.columns(["tenant_id", "trigger_id"]).doNothing()).executeTakeFirst();
+      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) return "exists";
+      await appendAudit(trx, this.#adapter, this.#sealer, audit);
+      return "inserted";
+    });
+  }
+
+  async getTrigger(tenantId: string, triggerId: string): Promise<TriggerRow | undefined> {
+    const row = await this.#db.selectFrom("triggers").selectAll().where("tenant_id", "=", tenantId).where("trigger_id", "=", triggerId).executeTakeFirst();
+    return row ? rowToTrigger(row) : undefined;
+  }
+
+  async listTriggers(tenantId: string, filter: { workflowId?: string; type?: TriggerType } = {}): Promise<TriggerRow[]> {
+    let q = this.#db.selectFrom("triggers").selectAll().where("tenant_id", "=", tenantId);
+    if (filter.workflowId !== undefined) q = q.where("workflow_id", "=", filter.workflowId);
+    if (filter.type !== undefined) q = q.where("type", "=", filter.type);
+    return (await q.orderBy("created_at").orderBy("trigger_id").execute()).map(rowToTrigger);
+  }
+
+  async updateTrigger(tenantId: string, triggerId: string, change: (before: TriggerRow) => { patch: TriggerPatch; audit: AuditEntry[] }): Promise<TriggerRow | "path_taken" | undefined> {
+    return this.#adapter.write(async (trx) => {
+      let q = trx.selectFrom("triggers").selectAll().where("tenant_id", "=", tenantId).where("trigger_id", "=", triggerId);
+      if (this.#adapter.lockRows) q = q.forUpdate();
+      const row = await q.executeTakeFirst();
+      if (!row) return undefined;
+      const before = rowToTrigger(row);
+      const { patch, audit } = change(before);
+      const after: TriggerRow = { ...before, ...patch };
+      if (after.webhookPath !== before.webhookPath && (await pathTaken(trx, tenantId, after.webhookPath, triggerId))) return "path_taken";
+      const values = triggerToRow(after);
+      await trx
+        .updateTable("triggers")
+        .set({ workflow_id: values.workflow_id, name: values.name, config: values.config, enabled: values.enabled, webhook_path: values.webhook_path, next_fire_at: values.next_fire_at, updated_at: values.updated_at })
+        .where("tenant_id", "=", tenantId)
+        .where("trigger_id", "=", triggerId)
+        .execute();
+      await appendAudit(trx, this.#adapter, this.#sealer, audit);
+      return after;
+    });
+  }
+
+  async deleteTrigger(tenantId: string, triggerId: string, audit: AuditEntry[]): Promise<boolean> {
+    return this.#adapter.write(async (trx) => {
+      const deleted = await trx.deleteFrom("triggers").where("tenant_id", "=", tenantId).where("trigger_id", "=", triggerId).executeTakeFirst();
+      if (Number(deleted.numDeletedRows) === 0) return false;
+      await trx.deleteFrom("trigger_fires").where("trigger_id", "=", triggerId).execute();
+      await appendAudit(trx, this.#adapter, this.#sealer, audit);
+      return true;
+    });
+  }
+
+  async syncDefinitionTriggers(tenantId: string, workflowId: string, rows: Array<TriggerRow & { resetSchedule: boolean }>, audit: AuditEntry[]): Promise<{ ok: true } | { ok: false; pathTaken: string }> {
+    return this.#adapter.write(async (trx) => {
+      let q = trx.selectFrom("triggers").selectAll().where("tenant_id", "=", tenantId).where("workflow_id", "=", workflowId).where("source", "=", "definition");
+      if (this.#adapter.lockRows) q = q.forUpdate();
+      const existing = new Map((await q.execute()).map((r) => [r.trigger_id, r]));
+      const keep = new Set(rows.map((r) => r.triggerId));
+      const gone = [...existing.keys()].filter((id) => !keep.has(id));
+      // Deleted first, so a path moving from a removed trigger to a new one is free again.
+      if (gone.length > 0) {
+        await trx.deleteFrom("triggers").where("tenant_id", "=", tenantId).where("trigger_id", "in", gone).execute();
+        await trx.deleteFrom("trigger_fires").where("trigger_id", "in", gone).execute();
+      }
+      for (const row of rows) {
+        if (await pathTaken(trx, tenantId, row.webhookPath, row.triggerId)) return { ok: false as const, pathTaken: row.webhookPath as string };
+        const values = triggerToRow(row);
+        const before = existing.get(row.triggerId);
+        if (before === undefined) {
+          await trx.insertInto("triggers").values(values).execute();
+          continue;
+        }
+        await trx
+          .updateTable("triggers")
+          .set({
+            name: values.name,
+            type: values.type,
+            config: values.config,
+            enabled: values.enabled,
+            webhook_path: values.webhook_path,
+            updated_at: values.updated_at,
+            ...(row.resetSchedule ? { next_fire_at: values.next_fire_at, state: values.state, state_version: before.state_version + 1 } : {}),
+          })
+          .where("tenant_id", "=", tenantId)
+          .where("trigger_id", "=", row.triggerId)
+          .execute();
+      }
+      await appendAudit(trx, this.#adapter, this.#sealer, audit);
+      return { ok: true as const };
+    });
+  }
+
+  async findWebhookTrigger(tenantId: string, path: string): Promise<TriggerRow | undefined> {
+    const row = await this.#db.selectFrom("triggers").selectAll().where("tenant_id", "=", tenantId).where("webhook_path", "=", path).where("type", "=", "webhook").executeTakeFirst();
+    return row ? rowToTrigger(row) : undefined;
+  }
+
+  async listEventTriggers(tenantId: string): Promise<TriggerRow[]> {
+    const rows = await this.#db.selectFrom("triggers").selectAll().where("tenant_id", "=", tenantId).where("type", "=", "event").where("enabled", "=", 1).orderBy("created_at").execute();
+    return rows.map(rowToTrigger);
+  }
+
+  async dueTriggers(now: number, limit: number): Promise<TriggerRow[]> {
+    const rows = await this.#db
+      .selectFrom("triggers")
+      .selectAll()
+      .where("next_fire_at", "is not", null)
+      .where("next_fire_at", "<=", now)
+      .where("enabled", "=", 1)
+      .where("type", "in", TIMED_TYPES)
+      .orderBy("next_fire_at")
+      .limit(limit)
+      .execute();
+    return rows.map(rowToTrigger);
+  }
+
+  async nextTriggerTime(): Promise<number | undefined> {
+    const row = await this.#db
+      .selectFrom("triggers")
+      .select((eb) => eb.fn.min<number>("next_fire_at").as("at"))
+      .where("next_fire_at", "is not", null)
+      .where("enabled", "=", 1)
+      .where("type", "in", TIMED_TYPES)
+      .executeTakeFirst();
+    return row?.at === null || row?.at === undefined ? undefined : Number(row.at);
+  }
+
+  async recordFire(fire: TriggerFireRow, expected: number, next: number | null, keepRecord = true): Promise<boolean> {
+    return this.#adapter.write(async (trx) => {
+      const counted = fire.status === "started" || fire.status === "duplicate";
+      const moved = await trx
+        .updateTable("triggers")
+        .set((eb) => ({
+          next_fire_at: next,
+          ...(counted ? { last_fired_at: fire.firedAt, fire_count: eb("fire_count", "+", 1) } : {}),
+        }))
+        .where("tenant_id", "=", fire.tenantId)
+        .where("trigger_id", "=", fire.triggerId)
+        .where("next_fire_at", "=", expected)
+        .executeTakeFirst();
+      if (Number(moved.numUpdatedRows) === 0) return false;
+      if (!keepRecord) return true;
+      await trx.insertInto("trigger_fires").values(fireToRow(fire)).onConflict((oc) => oc.columns(["trigger_id", "scheduled_at"]).doNothing()).execute();
+      return true;
+    });
+  }
+
+  async claimCheck(tenantId: string, triggerId: string, expected: number, next: number): Promise<boolean> {
+    const moved = await this.#db.updateTable("triggers").set({ next_fire_at: next }).where("tenant_id", "=", tenantId).where("trigger_id", "=", triggerId).where("next_fire_at", "=", expected).executeTakeFirst();
+    return Number(moved.numUpdatedRows) > 0;
+  }
+
+  async setTriggerState(tenantId: string, triggerId: string, expectedVersion: number, state: Record<string, unknown>, firedAt?: number): Promise<boolean> {
+    const moved = await this.#db
+      .updateTable("triggers")
+      .set((eb) => ({
+        state: JSON.stringify(state),
+        state_version: expectedVersion + 1,
+        ...(firedAt !== undefined ? { last_fired_at: firedAt, fire_count: eb("fire_count", "+", 1) } : {}),
+      }))
+      .where("tenant_id", "=", tenantId)
+      .where("trigger_id", "=", triggerId)
+      .where("state_version", "=", expectedVersion)
+      .executeTakeFirst();
+    return Number(moved.numUpdatedRows) > 0;
+  }
+
+  async listFires(tenantId: string, triggerId: string, limit = 100): Promise<TriggerFireRow[]> {
+    const rows = await this.#db.selectFrom("trigger_fires").selectAll().where("tenant_id", "=", tenantId).where("trigger_id", "=", triggerId).orderBy("scheduled_at", "desc").limit(limit).execute();
+    return rows.map(rowToFire);
+  }
+
+  // --- strategies --------------------------------------------------------------------------
+
+  async insertStrategy(row: StrategyRow, audit: AuditEntry[]): Promise<boolean> {
+    return this.#adapter.write(async (trx) => {
+      const inserted = await trx.insertInto("strategies").values(strategyToRow(row)).onConflict((oc) => oc.columns(["tenant_id", "strategy_id"]).doNothing()).executeTakeFirst();
+      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) return false;
+      await appendAudit(trx, this.#adapter, this.#sealer, audit);
+      return true;
+    });
+  }
+
+  async getStrategy(tenantId: string, strategyId: string): Promise<StrategyRow | undefined> {
+    const row = await this.#db.selectFrom("strategies").selectAll().where("tenant_id", "=", tenantId).where("strategy_id", "=", strategyId).executeTakeFirst();
+    return row ? rowToStrategy(row) : undefined;
+  }
+
+  async listStrategies(tenantId: string): Promise<StrategyRow[]> {
+    const rows = await this.#db.selectFrom("strategies").selectAll().where("tenant_id", "=", tenantId).orderBy("priority", "desc").orderBy("strategy_id").execute();
+    return rows.map(rowToStrategy);
+  }
+
+  async updateStrategy(tenantId: string, strategyId: string, change: (before: StrategyRow) => { patch: StrategyPatch; audit: AuditEntry[] }): Promise<StrategyRow | undefined> {
+    return this.#adapter.write(async (trx) => {
+      let q = trx.selectFrom("strategies").selectAll().where("tenant_id", "=", tenantId).where("strategy_id", "=", strategyId);
+      if (this.#adapter.lockRows) q = q.forUpdate();
+      const row = await q.executeTakeFirst();
+      if (!row) return undefined;
+      const before = rowToStrategy(row);
+      const { patch, audit } = change(before);
+      const after: StrategyRow = { ...before, ...patch };
+      const v = strategyToRow(after);
+      await trx
+        .updateTable("strategies")
+        .set({ name: v.name, category: v.category, symptoms: v.symptoms, workflow_id: v.workflow_id, priority: v.priority, enabled: v.enabled, dedup: v.dedup, updated_at: v.updated_at })
+        .where("tenant_id", "=", tenantId)
+        .where("strategy_id", "=", strategyId)
+        .execute();
+      await appendAudit(trx, this.#adapter, this.#sealer, audit);
+      return after;
+    });
+  }
+
+  async deleteStrategy(tenantId: string, strategyId: string, audit: AuditEntry[]): Promise<boolean> {
+    return this.#adapter.write(async (trx) => {
+      const deleted = await trx.deleteFrom("strategies").where("tenant_id", "=", tenantId).where("strategy_id", "=", strategyId).executeTakeFirst();
+      if (Number(deleted.numDeletedRows) === 0) return false;
+      await trx.deleteFrom("strategy_runs").where("tenant_id", "=", tenantId).where("strategy_id", "=", strategyId).execute();
+      await appendAudit(trx, this.#adapter, this.#sealer, audit);
+      return true;
+    });
+  }
+
+  async claimStrategyRun(tenantId: string, strategyId: string, fingerprint: string, now: number, windowMs: number): Promise<{ claimed: boolean; runKey: string }> {
+    return this.#adapter.write(async (trx) => {
+      const runKey = `${strategyId}:${fingerprint}:${now}`;
+      const inserted = await trx
+        .insertInto("strategy_runs")
+        .values({ tenant_id: tenantId, strategy_id: strategyId, fingerprint, started_at: now, run_key: runKey, suppressed: 0 })
+        .onConflict((oc) => oc.columns(["tenant_id", "strategy_id", "fingerprint"]).doNothing())
+        .executeTakeFirst();
+      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0) return { claimed: true, runKey };
+      // The row exists: a closed window is reopened by compare-and-set on its start time.
+      let q = trx.selectFrom("strategy_runs").selectAll().where("tenant_id", "=", tenantId).where("strategy_id", "=", strategyId).where("fingerprint", "=", fingerprint);
+      if (this.#adapter.lockRows) q = q.forUpdate();
+      const open = await q.executeTakeFirstOrThrow();
+      const update = trx.updateTable("strategy_runs").where("tenant_id", "=", tenantId).where("strategy_id", "=", strategyId).where("fingerprint", "=", fingerprint);
+      if (Number(open.started_at) + windowMs <= now) {
+        await update.set({ started_at: now, run_key: runKey, suppressed: 0 }).execute();
+        return { claimed: true, runKey };
+      }
+      await update.set((eb) => ({ suppressed: eb("suppressed", "+", 1) })).execute();
+      return { claimed: false, runKey: open.run_key };
+    });
+  }
+}
+
+async function pathTaken(trx: Kysely<Database>, tenantId: string, path: string | null, triggerId: string): Promise<boolean> {
+  if (path === null) return false;
+  const row = await trx.selectFrom("triggers").select("trigger_id").where("tenant_id", "=", tenantId).where("webhook_path", "=", path).where("trigger_id", "!=", triggerId).executeTakeFirst();
+  return row !== undefined;
+}
+
+function triggerToRow(t: TriggerRow): TriggersTable {
+  return {
+    tenant_id: t.tenantId,
+    trigger_id: t.triggerId,
+    workflow_id: t.workflowId,
+    type: t.type,
+    name: t.name,
+    config: JSON.stringify(t.config),
+    enabled: t.enabled ? 1 : 0,
+    source: t.source,
+    webhook_path: t.webhookPath,
+    next_fire_at: t.nextFireAt,
+    state: JSON.stringify(t.state),
+    state_version: t.stateVersion,
+    last_fired_at: t.lastFiredAt,
+    fire_count: t.fireCount,
+    created_at: t.createdAt,
+    updated_at: t.updatedAt,
+  };
+}
+
+function rowToTrigger(r: TriggersTable): TriggerRow {
+  return {
+    tenantId: r.tenant_id,
+    triggerId: r.trigger_id,
+    workflowId: r.workflow_id,
+    type: r.type as TriggerType,
+    name: r.name,
+    config: JSON.parse(r.config) as Record<string, unknown>,
+    enabled: Number(r.enabled) === 1,
+    source: r.source as TriggerRow["source"],
+    webhookPath: r.webhook_path,
+    nextFireAt: r.next_fire_at === null ? null : Number(r.next_fire_at),
+    state: JSON.parse(r.state) as Record<string, unknown>,
+    stateVersion: Number(r.state_version),
+    lastFiredAt: r.last_fired_at === null ? null : Number(r.last_fired_at),
+    fireCount: Number(r.fire_count),
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+  };
+}
+
+function fireToRow(f: TriggerFireRow): TriggerFiresTable {
+  return {
+    trigger_id: f.triggerId,
+    scheduled_at: f.scheduledAt,
+    tenant_id: f.tenantId,
+    fired_at: f.firedAt,
+    node_id: f.nodeId,
+    execution_id: f.executionId,
+    status: f.status,
+    error: f.error,
+    skipped: f.skipped,
+  };
+}
+
+function rowToFire(r: TriggerFiresTable): TriggerFireRow {
+  return {
+    triggerId: r.trigger_id,
+    tenantId: r.tenant_id,
+    scheduledAt: Number(r.scheduled_at),
+    firedAt: Number(r.fired_at),
+    nodeId: r.node_id,
+    executionId: r.execution_id,
+    status: r.status as TriggerFireRow["status"],
+    error: r.error,
+    skipped: Number(r.skipped),
+  };
+}
+
+function strategyToRow(s: StrategyRow): StrategiesTable {
+  return {
+    tenant_id: s.tenantId,
+    strategy_id: s.strategyId,
+    name: s.name,
+    category: s.category,
+    symptoms: JSON.stringify(s.symptoms),
+    workflow_id: s.workflowId,
+    priority: s.priority,
+    enabled: s.enabled ? 1 : 0,
+    dedup: JSON.stringify(s.dedup),
+    created_at: s.createdAt,
+    updated_at: s.updatedAt,
+  };
+}
+
+function rowToStrategy(r: StrategiesTable): StrategyRow {
+  return {
+    tenantId: r.tenant_id,
+    strategyId: r.strategy_id,
+    name: r.name,
+    category: r.category,
+    symptoms: JSON.parse(r.symptoms) as unknown[],
+    workflowId: r.workflow_id,
+    priority: Number(r.priority),
+    enabled: Number(r.enabled) === 1,
+    dedup: JSON.parse(r.dedup) as StrategyRow["dedup"],
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+  };
+}

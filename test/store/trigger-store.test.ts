@@ -1,0 +1,78 @@
+// The TriggerStore contract on both dialects: webhook paths unique per tenant, fires claimed by
+// compare-and-set (one winner, one record per scheduled time), state compare-and-set, and the
+// strategy de-duplication window.
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { after, before, describe, test } from "node:test";
+import { createAuditSealer } from "../../src/audit/audit-chain.js";
+import { openStore } from "../../src/store/open-store.js";
+import type { Store } from "../../src/store/store.js";
+import type { TriggerRow } from "../../src/store/trigger-store.js";
+import { DIALECTS, tempDatabase } from "synergymesh/testing";
+import type { TestDatabase } from "synergymesh/testing";
+
+const sealer = createAuditSealer(randomBytes(32));
+
+function row(id: string, patch: Partial<TriggerRow> = {}): TriggerRow {
+  return { tenantId: "tenant-aaaaaaaaaaaa", triggerId: id, workflowId: "w", type: "schedule", name: id, config: { cron: "* * * * *" }, enabled: true, source: "api", webhookPath: null, nextFireAt: 1000, state: {}, stateVersion: 0, lastFiredAt: null, fireCount: 0, createdAt: 1, updatedAt: 1, ...patch };
+}
+
+for (const dialect of DIALECTS) {
+  describe(`trigger store: ${dialect}`, () => {
+    let db: TestDatabase;
+    let store: Store;
+    before(async () => {
+      db = await tempDatabase(dialect);
+      store = await openStore({ database: db.database, ...(db.schema ? { schema: db.schema } : {}), sealer });
+    });
+    after(async () => {
+      await store.close();
+      await db.cleanup();
+    });
+
+    test("a webhook path is unique per tenant, not across tenants", async () => {
+      const hook = { type: "webhook" as const, webhookPath: "in", nextFireAt: null };
+      assert.equal(await store.triggers.insertTrigger(row("h1", hook), []), "inserted");
+      assert.equal(await store.triggers.insertTrigger(row("h2", hook), []), "path_taken");
+      assert.equal(await store.triggers.insertTrigger(row("h1", { ...hook, webhookPath: "other" }), []), "exists");
+      assert.equal(await store.triggers.insertTrigger(row("h3", { ...hook, tenantId: "tenant-bbbbbbbbbbbb" }), []), "inserted");
+      assert.equal((await store.triggers.findWebhookTrigger("tenant-aaaaaaaaaaaa", "in"))?.triggerId, "h1");
+      assert.equal(await store.triggers.findWebhookTrigger("tenant-cccccccccccc", "in"), undefined);
+    });
+
+    test("recordFire: one of two concurrent claims of a scheduled time wins, and the time is recorded once", async () => {
+      await store.triggers.insertTrigger(row("s1"), []);
+      assert.deepEqual((await store.triggers.dueTriggers(999, 10)).map((r) => r.triggerId), []);
+      assert.deepEqual((await store.triggers.dueTriggers(1000, 10)).map((r) => r.triggerId), ["s1"]);
+      const fire = { triggerId: "s1", tenantId: "tenant-aaaaaaaaaaaa", scheduledAt: 1000, firedAt: 1001, nodeId: "n", executionId: "e", status: "started" as const, error: null, skipped: 0 };
+      const results = await Promise.all([store.triggers.recordFire(fire, 1000, 2000), store.triggers.recordFire({ ...fire, nodeId: "m" }, 1000, 2000)]);
+      assert.deepEqual(results.sort(), [false, true]);
+      const fires = await store.triggers.listFires("tenant-aaaaaaaaaaaa", "s1");
+      assert.equal(fires.length, 1);
+      const after = await store.triggers.getTrigger("tenant-aaaaaaaaaaaa", "s1");
+      assert.deepEqual([after?.nextFireAt, after?.fireCount, after?.lastFiredAt], [2000, 1, 1001]);
+      assert.equal(await store.triggers.nextTriggerTime(), 2000);
+      assert.equal(await store.triggers.claimCheck("tenant-aaaaaaaaaaaa", "s1", 1000, 3000), false);
+      assert.equal(await store.triggers.claimCheck("tenant-aaaaaaaaaaaa", "s1", 2000, 3000), true);
+    });
+
+    test("setTriggerState is compare-and-set on the state version", async () => {
+      assert.equal(await store.triggers.setTriggerState("tenant-aaaaaaaaaaaa", "s1", 0, { value: true }), true);
+      assert.equal(await store.triggers.setTriggerState("tenant-aaaaaaaaaaaa", "s1", 0, { value: false }), false);
+      const t = await store.triggers.getTrigger("tenant-aaaaaaaaaaaa", "s1");
+      assert.deepEqual([t?.state, t?.stateVersion], [{ value: true }, 1]);
+    });
+
+    test("claimStrategyRun: one run per fingerprint and window, reopened after the window", async () => {
+      const first = await store.triggers.claimStrategyRun("tenant-aaaaaaaaaaaa", "st", "fp", 10_000, 5000);
+      const racing = await Promise.all(Array.from({ length: 5 }, () => store.triggers.claimStrategyRun("tenant-aaaaaaaaaaaa", "st", "fp", 12_000, 5000)));
+      assert.equal(first.claimed, true);
+      assert.ok(racing.every((r) => !r.claimed && r.runKey === first.runKey));
+      const other = await store.triggers.claimStrategyRun("tenant-aaaaaaaaaaaa", "st", "fp2", 12_000, 5000);
+      assert.equal(other.claimed, true);
+      const later = await store.triggers.claimStrategyRun("tenant-aaaaaaaaaaaa", "st", "fp", 15_000, 5000);
+      assert.equal(later.claimed, true);
+      assert.notEqual(later.runKey, first.runKey);
+    });
+  });
+}
