@@ -440,7 +440,7 @@ export class Orchestrator {
   }
 
   /** Approves or rejects a waiting `approval` step; the step then completes (approved) or fails (rejected). */
-  decideApproval(executionId: string, stepId: string, decision: { approved: boolean; comment?: string; userId?: string; tenantId?: string }): Promise<ExecutionRow> {
+  decideApproval(executionId: string, stepId: string, decision: { approved: boolean; comment?: string; userId?: string; groups?: string[]; tenantId?: string }): Promise<ExecutionRow> {
     return this.#executions.decideApproval(decision.tenantId ?? DEFAULT_TENANT_ID, executionId, stepId, decision);
   }
 

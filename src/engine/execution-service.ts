@@ -194,7 +194,7 @@ export class ExecutionService {
   }
 
   /** Records a decision on a waiting approval step and queues the step so it finishes now. */
-  decideApproval(tenantId: string, executionId: string, stepId: string, decision: { approved: boolean; comment?: string; userId?: string }): Promise<ExecutionRow> {
+  decideApproval(tenantId: string, executionId: string, stepId: string, decision: { approved: boolean; comment?: string; userId?: string; groups?: string[] }): Promise<ExecutionRow> {
     if (typeof decision?.approved !== "boolean") throw new ValidationError([{ path: "approved", message: "must be true or false" }]);
     const userId = decision.userId ?? "system";
     return this.#control(tenantId, executionId, decision.approved ? "approve_step" : "reject_step", userId, (plan, snapshot, now) => {
@@ -203,8 +203,8 @@ export class ExecutionService {
       const type = plan.steps.get(stepId)?.type;
       if (!row || type === undefined || !this.#awaitsApproval(type)) return `has no approval step ${stepId}`;
       if (row.status !== "waiting" || state?.status !== "pending") return `step ${stepId} is not waiting for approval (it is ${row.status})`;
-      if (state.approvers?.length && !state.approvers.includes(userId)) {
-        return new SynergyMeshError("FORBIDDEN", `${userId} is not among the approvers of step ${stepId} (${state.approvers.join(", ")})`, { executionId, stepId, approvers: state.approvers });
+      if (state.approvers?.length && ![userId, ...(decision.groups ?? [])].some((who) => state.approvers?.includes(who))) {
+        return new SynergyMeshError("FORBIDDEN", `${userId} is not among the approvers of step ${stepId} (${state.approvers.join(", ")}), nor in a group that is`, { executionId, stepId, approvers: state.approvers });
       }
       const output = { ...(row.output as object), status: decision.approved ? "approved" : "rejected", decided_by: userId, decided_at: now, ...(decision.comment ? { comment: decision.comment } : {}) };
       row.output = output;

@@ -83,7 +83,7 @@ test("examples/pod-remediation.yaml collects logs, waits for approval, patches, 
   await waiting;
   const logs = (await t.orch.getExecution(executionId)).steps.find((s) => s.stepId === "collect_logs")?.output as { stdout: string };
   assert.equal(logs.stdout, "logs\napi-7d9f\n--tail=100\n--previous\n");
-  await t.orch.decideApproval(executionId, "execute_remediation", { approved: true, userId: "alice" });
+  await t.orch.decideApproval(executionId, "execute_remediation", { approved: true, userId: "alice", groups: ["sre-oncall"] });
   const done = await t.orch.waitForExecution(executionId);
   assert.equal(done.status, "completed", done.error ?? "");
   assert.equal(done.steps.find((s) => s.stepId === "notify_failure")?.status, "skipped");

@@ -76,7 +76,7 @@ steps:
       assert.deepEqual(state.approvers, ["sre-oncall"]);
       assert.deepEqual(state.action, { tool: "kubectl", args: ["patch_deployment", "api", "--memory=512Mi"] });
 
-      await t.orch.decideApproval(executionId, "execute_remediation", { approved: true, userId: "alice", comment: "go" });
+      await t.orch.decideApproval(executionId, "execute_remediation", { approved: true, userId: "alice", groups: ["sre-oncall"], comment: "go" });
       const { done, step } = await finishFirstStep(t.orch, executionId);
       assert.equal(done.status, "completed", done.error ?? "");
       const output = step.output as Record<string, unknown>;

@@ -92,7 +92,7 @@ for (const dialect of DIALECTS) {
     before(async () => {
       slack = await startLocalServer();
       t = await openTestOrchestrator(dialect, { clock: new FakeClock(Date.UTC(2026, 5, 1)), notificationChannels: { slack: { url: `${slack.origin}/hook`, egress: { allow: ["127.0.0.1"] } } } });
-      // Stand-ins for the integration step types being built elsewhere.
+      // Stand-ins for the real command, ai_analysis and remediation types (no kubectl, no model here).
       t.orch.registerStepExecutor({
         type: "command",
         execute: (ctx: StepContext) => {
@@ -100,9 +100,9 @@ for (const dialect of DIALECTS) {
           commands.push([c.tool, c.action, ...(c.args ?? [])].join(" "));
           return { stdout: `${c.tool} ${c.action} ok`, exit_code: 0 };
         },
-      });
-      t.orch.registerStepExecutor({ type: "ai_analysis", execute: () => ({ analysis: { root_cause: rootCause, summary: `root cause ${rootCause}` } }) });
-      t.orch.registerStepExecutor({ type: "remediation", execute: (ctx: StepContext) => ({ applied: true, action: (ctx.config as { action: string }).action }) });
+      }, { replace: true });
+      t.orch.registerStepExecutor({ type: "ai_analysis", execute: () => ({ analysis: { root_cause: rootCause, summary: `root cause ${rootCause}` } }) }, { replace: true });
+      t.orch.registerStepExecutor({ type: "remediation", execute: (ctx: StepContext) => ({ applied: true, action: (ctx.config as { action: string }).action }) }, { replace: true });
       for (const id of DIAGNOSES) await t.orch.registerWorkflow(example(id), { status: "active" });
     });
     after(async () => {
