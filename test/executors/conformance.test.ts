@@ -21,7 +21,7 @@ describe("executor conformance", () => {
   before(async () => {
     server = await startLocalServer();
     // Tenant-given URLs may reach the local peer and nothing else private.
-    t = await openTestOrchestrator("sqlite", { leaseMs: 60_000, egress: { allow: ["127.0.0.1"] } });
+    t = await openTestOrchestrator("sqlite", { leaseMs: 60_000, egress: { allow: ["127.0.0.1"] }, commands: { programs: { echo: "/usr/bin/echo", sleep: "/usr/bin/sleep", printenv: "/usr/bin/printenv" } } });
     await t.orch.setSecret("conformance_token", SECRET);
   });
   after(async () => {
@@ -123,6 +123,7 @@ describe("executor conformance", () => {
         notApplicable("the idempotency key", idempotency.notApplicable);
       } else {
         test("the peer sees the attempt's idempotency key {execution}:{step}:{attempt}", async () => {
+          idempotency.arrange?.({ server });
           const executionId = await start(c, idempotency.config);
           const done = await t.orch.waitForExecution(executionId);
           assert.equal(done.status, "completed", done.steps[0]?.error ?? "");

@@ -23,7 +23,7 @@ export interface ConformanceCase {
   /** A config whose first attempt fails transiently and whose second succeeds. */
   transient: { config: Record<string, unknown>; arrange: (peer: Peer) => void } | NotApplicable;
   /** A config after which the peer saw the attempt's idempotency key. */
-  idempotency: { config: Record<string, unknown>; observed: (peer: Peer) => string | undefined; suffix?: string } | NotApplicable;
+  idempotency: { config: Record<string, unknown>; arrange?: (peer: Peer) => void; observed: (peer: Peer) => string | undefined; suffix?: string } | NotApplicable;
   /** A config using `{{secrets.conformance_token}}` (and the peer echoing it back). */
   secret: { config: Record<string, unknown>; arrange?: (peer: Peer) => void } | NotApplicable;
   /** A config that sends a request to a tenant-given address the egress policy refuses. */
@@ -183,7 +183,41 @@ export const CASES: ConformanceCase[] = [
     secret: { notApplicable: "the child resolves its own secrets in its own steps" },
     egress: { notApplicable: "starting a child calls nothing outside" },
   },
+  {
+    type: "llm",
+    ok: { config: { base_url: "{{input.base}}/v1", model: "m", prompt: "hello" }, arrange: (peer) => chatServer(peer, () => "hi there"), check: (o) => assertField(o, "content", "hi there") },
+    hang: { config: { base_url: "{{input.base}}/v1", model: "m", prompt: "hello" }, arrange: hangingServer },
+    transient: {
+      config: { base_url: "{{input.base}}/v1", model: "m", prompt: "hello" },
+      arrange: (peer) => {
+        let calls = 0;
+        chatServer(peer, () => "ok", () => ++calls === 1);
+      },
+    },
+    idempotency: { config: { base_url: "{{input.base}}/v1", model: "m", prompt: "hello" }, arrange: (peer) => chatServer(peer, () => "ok"), observed: idempotencyHeader },
+    // The peer answers with the key it was sent, as a careless provider might in an error.
+    secret: { config: { base_url: "{{input.base}}/v1", model: "m", prompt: "hello", api_key: "{{secrets.conformance_token}}" }, arrange: (peer) => chatServer(peer, (auth) => `you sent ${auth}`) },
+    egress: { config: { base_url: "http://169.254.169.254/v1", model: "m", prompt: "hello" } },
+  },
+  {
+    type: "command",
+    ok: { config: { tool: "echo", args: ["hello", "{{input.n}}"] }, check: (o) => assertField(o, "stdout", "hello 21\n") },
+    hang: { config: { tool: "sleep", args: ["3600"] } },
+    transient: { notApplicable: "a local program's exit code is its own; a failing run is retried like any failure (command.test.ts), and no program here fails only once" },
+    idempotency: { notApplicable: "a local program gets no key (it has no protocol for one); requests to the agent manager carry Idempotency-Key (command.test.ts)" },
+    secret: { config: { tool: "printenv", args: ["TOKEN"], env: { TOKEN: "{{secrets.conformance_token}}" } } },
+    egress: { notApplicable: "a local program is the operator's allow-listed binary, not a network call; the agent manager path passes the egress policy (command.test.ts)" },
+  },
 ];
+
+/** A chat-completions endpoint: answers `reply(authorization)`, or 503 while `fail()` says so. */
+function chatServer(peer: Peer, reply: (authorization: string) => string, fail: () => boolean = () => false): void {
+  peer.server.handle((request, res) => {
+    if (fail()) return sendJson(res, 503, { error: { message: "overloaded" } });
+    const auth = String(request.headers.authorization ?? "");
+    sendJson(res, 200, { id: "c1", object: "chat.completion", model: "m", choices: [{ index: 0, message: { role: "assistant", content: reply(auth) }, finish_reason: "stop" }], usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 } });
+  });
+}
 
 function assertField(output: unknown, key: string, expected: unknown, test?: (value: unknown) => boolean): void {
   const value = (output as Record<string, unknown> | null)?.[key];
