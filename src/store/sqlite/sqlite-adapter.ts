@@ -2,7 +2,7 @@
 // timeout for a second process, and writes that take the lock up front (BEGIN IMMEDIATE).
 import { chmodSync, existsSync } from "node:fs";
 import BetterSqlite3 from "better-sqlite3";
-import { Kysely, SqliteDialect, sql } from "kysely";
+import { Kysely, SqliteDialect } from "kysely";
 import type { DialectAdapter } from "../dialect-adapter.js";
 import type { Migration } from "../migrator.js";
 import { MIGRATIONS_TABLE, checkMigrations } from "../migrator.js";
@@ -56,6 +56,7 @@ export async function openSqliteAdapter(options: SqliteAdapterOptions): Promise<
     throw error;
   }
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
+  const commit = raw.prepare("COMMIT");
   const insertAudit = raw.prepare(
     `INSERT INTO audit_log (audit_id, tenant_id, chain, seq, timestamp, action, component_id, user_id, status, metadata, prev_hash, hash)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -71,10 +72,11 @@ export async function openSqliteAdapter(options: SqliteAdapterOptions): Promise<
         await retryWhileBusy(() => raw.exec("BEGIN IMMEDIATE"), busyTimeoutMs);
         try {
           const result = await fn(conn);
-          await sql`COMMIT`.execute(conn);
+          // On the raw connection, like BEGIN: the query builder adds nothing to a bare COMMIT.
+          commit.run();
           return result;
         } catch (error) {
-          if (raw.inTransaction) await sql`ROLLBACK`.execute(conn);
+          if (raw.inTransaction) raw.exec("ROLLBACK");
           throw error;
         }
       }),
