@@ -8,6 +8,12 @@ import type { Database, ExecutionLogsTable, TasksTable } from "./schema.js";
 export interface EngineRows {
   /** Deletes the tasks this node still holds with these fences; returns the ids it deleted (the rest were taken over). */
   deleteLeasedTasks(trx: Kysely<Database>, nodeId: string, tasks: ReadonlyArray<{ taskId: string; fence: number }>): Promise<Set<string>>;
+  /**
+   * The start of a group commit: deletes the tasks this node still holds (as deleteLeasedTasks)
+   * and loads the snapshots of their executions (as loadSnapshots), in as few round trips as the
+   * dialect allows.
+   */
+  takeLeased(trx: Kysely<Database>, nodeId: string, tasks: ReadonlyArray<{ taskId: string; fence: number; executionId: string }>): Promise<{ deleted: Set<string>; snapshots: Map<string, ExecutionSnapshot> }>;
   /** Loads executions (locked on PostgreSQL, in id order) with their steps and queued step ids. */
   loadSnapshots(trx: Kysely<Database>, executionIds: readonly string[]): Promise<Map<string, ExecutionSnapshot>>;
   /** Writes every mutable column of these step rows (they were read under the transaction's lock). */
@@ -17,6 +23,8 @@ export interface EngineRows {
   insertSteps(trx: Kysely<Database>, rows: readonly StepRow[]): Promise<void>;
   insertTasks(trx: Kysely<Database>, rows: readonly TasksTable[]): Promise<void>;
   insertLogs(trx: Kysely<Database>, rows: readonly ExecutionLogsTable[]): Promise<void>;
+  /** Everything a transaction gathered, at once (PostgreSQL: one statement). */
+  writeAll(trx: Kysely<Database>, rows: PendingRows): Promise<void>;
   /**
    * Called inside the transaction that wrote these snapshots, just before it commits: a dialect
    * may keep them to skip the next load (SQLite does, while no other connection writes).
@@ -33,10 +41,11 @@ export class PendingRows {
   tasks: TasksTable[] = [];
   readonly logs: ExecutionLogsTable[] = [];
 
+  get empty(): boolean {
+    return this.steps.size === 0 && this.executions.size === 0 && this.tasks.length === 0 && this.logs.length === 0;
+  }
+
   async flush(rows: EngineRows, trx: Kysely<Database>): Promise<void> {
-    if (this.steps.size) await rows.updateSteps(trx, [...this.steps]);
-    if (this.executions.size) await rows.updateExecutions(trx, [...this.executions]);
-    if (this.tasks.length) await rows.insertTasks(trx, this.tasks);
-    if (this.logs.length) await rows.insertLogs(trx, this.logs);
+    if (!this.empty) await rows.writeAll(trx, this);
   }
 }

@@ -288,9 +288,8 @@ export class KyselyEngineStore implements EngineStore {
       const claimed: ClaimedTask[] = [];
       const hint = emptyHint();
       // Only tasks this node still holds at the fence it ran them with may commit.
-      const deleted = await this.#rows.deleteLeasedTasks(trx, nodeId, ordered);
+      const { deleted, snapshots } = await this.#rows.takeLeased(trx, nodeId, ordered);
       const live = ordered.filter((c) => deleted.has(c.taskId));
-      const snapshots = await this.#rows.loadSnapshots(trx, [...new Set(live.map((c) => c.executionId))]);
       // Every completing step leaves the queue before any decision: their steps are still
       // running, so no decision treats them as finished before their own completion is applied.
       for (const c of live) snapshots.get(c.executionId)?.queued.delete(c.stepId);

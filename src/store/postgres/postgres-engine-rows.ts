@@ -34,6 +34,28 @@ const INSERT_TASKS = `INSERT INTO tasks (task_id, tenant_id, execution_id, step_
 const INSERT_LOGS = `INSERT INTO execution_logs (log_id, execution_id, tenant_id, step_id, level, message, data, timestamp)
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[])`;
 
+// The start of a group commit in one statement: delete the tasks this node still holds, lock their
+// executions in id order and return both. Steps and queued tasks are read by the next statement,
+// whose snapshot is taken after the locks are held (a statement's own snapshot predates them).
+const TAKE_LEASED = `WITH deleted AS (
+    DELETE FROM tasks t USING unnest($2::text[], $3::bigint[]) AS v(task_id, fence)
+    WHERE t.task_id = v.task_id AND t.fence = v.fence AND t.lease_owner = $1 RETURNING t.task_id, t.execution_id
+  ), locked AS (
+    SELECT e.* FROM executions e WHERE e.execution_id IN (SELECT execution_id FROM deleted) ORDER BY e.execution_id FOR UPDATE
+  )
+  SELECT (SELECT coalesce(json_agg(task_id), '[]'::json) FROM deleted) AS deleted, (SELECT coalesce(json_agg(l), '[]'::json) FROM locked l) AS executions`;
+const SELECT_STEPS_AND_QUEUED = `SELECT
+    (SELECT coalesce(json_agg(s), '[]'::json) FROM step_executions s WHERE s.execution_id = ANY($1::text[])) AS steps,
+    (SELECT coalesce(json_agg(json_build_array(q.execution_id, q.step_id)), '[]'::json) FROM tasks q WHERE q.execution_id = ANY($1::text[])) AS queued`;
+// Every write a group commit gathered, in one statement (each row is written once, so the
+// data-modifying CTEs never touch the same row twice).
+const WRITE_ALL = `WITH s AS (${UPDATE_STEPS}), e AS (${shift(UPDATE_EXECUTIONS, 10)}), t AS (${shift(INSERT_TASKS, 17)}), l AS (${shift(INSERT_LOGS, 27)}) SELECT 1`;
+
+/** Renumbers `$n` placeholders by `by` (to put several statements' parameters in one list). */
+function shift(text: string, by: number): string {
+  return text.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + by}`);
+}
+
 /** Columns of `rows` as parallel arrays, in the order `pick` lists them. */
 function columns<T>(rows: readonly T[], pick: (row: T) => unknown[]): unknown[][] {
   const picked = rows.map(pick);
@@ -41,8 +63,33 @@ function columns<T>(rows: readonly T[], pick: (row: T) => unknown[]): unknown[][
   return Array.from({ length: width }, (_, i) => picked.map((values) => values[i]));
 }
 
+/** `width` parallel arrays (empty when there are no rows). */
+function columnsOf<T>(rows: readonly T[], width: number, pick: (row: T) => unknown[]): unknown[][] {
+  return rows.length ? columns(rows, pick) : Array.from({ length: width }, () => []);
+}
+
 export function postgresEngineRows(): EngineRows {
   return {
+    async takeLeased(trx, nodeId, tasks) {
+      const snapshots = new Map<string, ExecutionSnapshot>();
+      if (tasks.length === 0) return { deleted: new Set(), snapshots };
+      const [taken] = await run<{ deleted: string[]; executions: ExecutionsTable[] }>(trx, TAKE_LEASED, [nodeId, tasks.map((t) => t.taskId), tasks.map((t) => t.fence)]);
+      for (const row of taken?.executions ?? []) snapshots.set(row.execution_id, { execution: toExecution(row), steps: new Map(), queued: new Set() });
+      if (snapshots.size) {
+        const [rest] = await run<{ steps: StepExecutionsTable[]; queued: Array<[string, string]> }>(trx, SELECT_STEPS_AND_QUEUED, [[...snapshots.keys()]]);
+        for (const row of rest?.steps ?? []) snapshots.get(row.execution_id)?.steps.set(row.step_id, toStep(row));
+        for (const [executionId, stepId] of rest?.queued ?? []) snapshots.get(executionId)?.queued.add(stepId);
+      }
+      return { deleted: new Set(taken?.deleted ?? []), snapshots };
+    },
+    async writeAll(trx, pending) {
+      await run(trx, WRITE_ALL, [
+        ...columnsOf([...pending.steps].map(stepToRow), 10, (r) => [r.execution_id, r.step_id, r.status, r.attempts, r.failures, r.lost, r.output, r.error, r.started_at, r.finished_at]),
+        ...columnsOf([...pending.executions], 7, (e) => [e.executionId, e.status, e.output === undefined || e.output === null ? null : JSON.stringify(e.output), e.error, e.startedAt, e.finishedAt, e.deadlineAt]),
+        ...columnsOf(pending.tasks, 10, (t) => [t.task_id, t.tenant_id, t.execution_id, t.step_id, t.priority, t.ready_at, t.seq, t.lease_owner, t.lease_expires_at, t.fence]),
+        ...columnsOf(pending.logs, 8, (l) => [l.log_id, l.execution_id, l.tenant_id, l.step_id, l.level, l.message, l.data, l.timestamp]),
+      ]);
+    },
     async deleteLeasedTasks(trx, nodeId, tasks) {
       if (tasks.length === 0) return new Set();
       const rows = await run<{ task_id: string }>(trx, DELETE_TASKS, [nodeId, tasks.map((t) => t.taskId), tasks.map((t) => t.fence)]);

@@ -39,7 +39,18 @@ export function sqliteEngineRows(raw: BetterSqlite3.Database, options: { maxCach
   const insertTask = raw.prepare("INSERT INTO tasks (task_id, tenant_id, execution_id, step_id, priority, ready_at, seq, lease_owner, lease_expires_at, fence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   const insertLog = raw.prepare("INSERT INTO execution_logs (log_id, execution_id, tenant_id, step_id, level, message, data, timestamp) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
 
-  return {
+  const rows: EngineRows = {
+    async takeLeased(trx, nodeId, tasks) {
+      const deleted = await rows.deleteLeasedTasks(trx, nodeId, tasks);
+      const live = [...new Set(tasks.filter((t) => deleted.has(t.taskId)).map((t) => t.executionId))];
+      return { deleted, snapshots: await rows.loadSnapshots(trx, live) };
+    },
+    async writeAll(trx, pending) {
+      if (pending.steps.size) await rows.updateSteps(trx, [...pending.steps]);
+      if (pending.executions.size) await rows.updateExecutions(trx, [...pending.executions]);
+      if (pending.tasks.length) await rows.insertTasks(trx, pending.tasks);
+      if (pending.logs.length) await rows.insertLogs(trx, pending.logs);
+    },
     async deleteLeasedTasks(_trx, nodeId, tasks) {
       const deleted = new Set<string>();
       for (const t of tasks) if (deleteTask.run(t.taskId, t.fence, nodeId).changes > 0) deleted.add(t.taskId);
@@ -105,5 +116,6 @@ export function sqliteEngineRows(raw: BetterSqlite3.Database, options: { maxCach
       else for (const id of executionIds) cache.delete(id);
     },
   };
+  return rows;
 }
 
