@@ -215,7 +215,7 @@ export class KyselyEngineStore implements EngineStore {
   }
 
   async getSteps(tenantId: string, executionId: string): Promise<StepRow[]> {
-    const rows = await this.#db.selectFrom("step_executions").selectAll().where("tenant_id", "=", tenantId).where("execution_id", "=", executionId).execute();
+    const rows = await this.#db.selectFrom("step_executions").selectAll().where("tenant_id", "=", tenantId).where("execution_id", "=", executionId).orderBy("step_execution_id").execute();
     return rows.map(toStep);
   }
 
