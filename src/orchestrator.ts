@@ -10,7 +10,7 @@ import type { AuditVerification } from "./audit/verify-audit-chain.js";
 import { verifyAuditChain } from "./audit/verify-audit-chain.js";
 import type { OrchestratorOptions, ResolvedOptions } from "./config/options.js";
 import { resolveOptions } from "./config/options.js";
-import { CancelledError, ConfigError, QuotaExceededError, SynergyMeshError, ValidationError } from "./core/errors.js";
+import { CancelledError, ConfigError, NotFoundError, QuotaExceededError, SynergyMeshError, ValidationError } from "./core/errors.js";
 import { DEFAULT_TENANT_ID } from "./core/ids.js";
 import type { ExecuteOptions, ExecutionResult, TaskFunction } from "./engine/execute-with-retry.js";
 import { TaskRunner } from "./engine/execute-with-retry.js";
@@ -42,6 +42,20 @@ import type { Actor } from "./tenancy/tenant-service.js";
 import { TenantService } from "./tenancy/tenant-service.js";
 import { SecretService } from "./tenancy/secret-service.js";
 import type { ResourceQuota, ResourceRequest, Tenant, TenantTier } from "./tenancy/tiers.js";
+import { makeAuditEntry } from "./audit/audit-log.js";
+import { MessageTemplates } from "./content/message-templates.js";
+import type { MessageTemplate, MessageTemplateContent, MessageTemplateLookup } from "./content/message-templates.js";
+import type { LibraryScript } from "./content/script-library.js";
+import { ScriptLibrary } from "./content/script-library.js";
+import type { ApiKeyInfo, ApiPrincipal, CreateApiKeyInput } from "./tenancy/api-key-service.js";
+import { ApiKeyService } from "./tenancy/api-key-service.js";
+import { PolicyEngine } from "./tenancy/policy-engine.js";
+import type { TenantPolicy } from "./tenancy/policy-service.js";
+import { PolicyService } from "./tenancy/policy-service.js";
+import type { PolicyDecision, PolicyRequest, PolicyStatement } from "./tenancy/policy-types.js";
+import type { LimitDecision } from "./tenancy/rate-limiter.js";
+import type { QueueSnapshot } from "./store/access-store.js";
+import type { StepRow } from "./store/engine-store.js";
 
 /** Seed 000 `get_metrics()`, in camelCase. */
 export interface OrchestratorMetrics {
@@ -95,6 +109,13 @@ export interface TokenUsage {
   remaining: number | null;
 }
 
+/** `/api/v1/scheduler/status`: this node's workers, the queue per tenant, and leases per node. */
+export interface SchedulerStatus {
+  workers: { nodeId: string; claiming: boolean; running: number; concurrency: number };
+  queue: QueueSnapshot["tenants"];
+  leases: QueueSnapshot["leases"];
+}
+
 export class Orchestrator {
   /** Per-component retry policies: `orch.retryPolicies.set("order_processor", { maxRetries: 3, initialDelay: 500 })`. */
   readonly retryPolicies = new RetryPolicyRegistry();
@@ -112,6 +133,11 @@ export class Orchestrator {
   #executions: ExecutionService;
   #secrets: SecretService;
   #scripts: ScriptExecutor;
+  #apiKeys: ApiKeyService;
+  #policyEngine: PolicyEngine;
+  #policies: PolicyService;
+  #scriptLibrary: ScriptLibrary;
+  #templates: MessageTemplates;
   #closed = false;
   #running = new Set<Promise<unknown>>();
 
@@ -142,7 +168,18 @@ export class Orchestrator {
     this.#engine.events.on("execution.finished", (e) => this.prometheus.executionFinished(e.workflowId, e.status, e.durationMs));
     this.#workflows = new WorkflowService(store.engine, options.clock, this.#executors);
     this.#executions = new ExecutionService(store.engine, options.clock, this.#engine, this.#workflows);
-    this.#scripts = createScriptExecutor(options.scriptRoot ? { scriptRoot: options.scriptRoot } : {});
+    this.#apiKeys = new ApiKeyService(store.access, options.clock, { cacheTtlMs: options.tenantCacheTtlMs });
+    this.#policyEngine = new PolicyEngine((tenantId) => this.#policies.statements(tenantId), options.clock, {
+      onDenied: (request, decision) => {
+        const entry = makeAuditEntry(options.clock, { tenantId: request.tenantId, action: "policy_denied", status: "denied", componentId: request.resource, userId: request.principal.id, metadata: { action: request.action, reason: decision.reason } });
+        this.#committer.submit(entry).catch((error: unknown) => options.logger.error({ err: error }, "could not audit a policy denial"));
+      },
+    });
+    this.#policies = new PolicyService(store.access, options.clock, this.#policyEngine);
+    this.#scriptLibrary = new ScriptLibrary(store.access, options.clock);
+    this.#templates = new MessageTemplates(store.access, options.clock);
+    // A tenant's script library comes first; `scriptRoot` (synergymesh run) after it.
+    this.#scripts = createScriptExecutor({ ...(options.scriptRoot ? { scriptRoot: options.scriptRoot } : {}), loadScript: (tenantId, name) => this.#scriptLibrary.load(tenantId, name) });
     this.#executors.register(this.#scripts);
     this.#executors.register(createHttpExecutor({ egress: options.egress }));
     this.#executors.register(createWebhookExecutor({ egress: options.egress }));
@@ -202,6 +239,8 @@ export class Orchestrator {
   /** Suspends the tenant and marks it deleted; its data stays until `purgeTenant` (SPEC D). */
   async deleteTenant(tenantId: string, actor?: Actor): Promise<Tenant> {
     const tenant = await this.#tenants.delete(tenantId, actor);
+    await this.#apiKeys.revokeAll(tenantId, actor?.userId);
+    this.#policyEngine.invalidate(tenantId);
     await this.#guard.forget(tenantId);
     return tenant;
   }
@@ -340,7 +379,8 @@ export class Orchestrator {
     return this.#executions.get(tenantId, executionId);
   }
 
-  listExecutions(tenantId: string = DEFAULT_TENANT_ID, filter?: { workflowId?: string; status?: ExecutionStatus; limit?: number }): Promise<ExecutionRow[]> {
+  /** Newest first; `before` continues after the last execution of a previous page (cursor pagination). */
+  listExecutions(tenantId: string = DEFAULT_TENANT_ID, filter?: { workflowId?: string; status?: ExecutionStatus; limit?: number; before?: { createdAt: number; executionId: string } }): Promise<ExecutionRow[]> {
     return this.#executions.list(tenantId, filter);
   }
 
@@ -397,6 +437,110 @@ export class Orchestrator {
 
   deleteSecret(name: string, options: { tenantId?: string; userId?: string } = {}): Promise<void> {
     return this.#secrets.delete(options.tenantId ?? DEFAULT_TENANT_ID, name, options.userId);
+  }
+
+  // --- access and tenant content (the server's objects) ---------------------------------
+
+  /** Creates a tenant API key (`owner`, `operator`, `viewer`); `key` is returned this once and stored as a hash. */
+  async createApiKey(tenantId: string, input: CreateApiKeyInput, actor?: Actor): Promise<ApiKeyInfo & { key: string }> {
+    await this.#tenants.getActiveRow(tenantId);
+    return this.#apiKeys.create(tenantId, input, actor?.userId);
+  }
+  listApiKeys(tenantId: string): Promise<ApiKeyInfo[]> {
+    return this.#apiKeys.list(tenantId);
+  }
+  revokeApiKey(tenantId: string, keyId: string, actor?: Actor): Promise<ApiKeyInfo> {
+    return this.#apiKeys.revoke(tenantId, keyId, actor?.userId);
+  }
+  /** The principal a presented key proves (undefined: unknown, revoked, expired). */
+  authenticateApiKey(key: string): Promise<ApiPrincipal | undefined> {
+    return this.#apiKeys.authenticate(key);
+  }
+  /** Registers the configured platform admin key, or generates one when none exists (returned once). */
+  ensureAdminKey(configured?: string): Promise<{ key?: string; created: boolean }> {
+    return this.#apiKeys.ensureAdminKey(configured);
+  }
+
+  setPolicy(tenantId: string, policy: { name: string; description?: string; statements: PolicyStatement[] }, actor?: Actor): Promise<{ created: boolean }> {
+    return this.#policies.set(tenantId, policy, actor?.userId);
+  }
+  getPolicy(tenantId: string, name: string): Promise<TenantPolicy> {
+    return this.#policies.get(tenantId, name);
+  }
+  listPolicies(tenantId: string): Promise<TenantPolicy[]> {
+    return this.#policies.list(tenantId);
+  }
+  deletePolicy(tenantId: string, name: string, actor?: Actor): Promise<void> {
+    return this.#policies.delete(tenantId, name, actor?.userId);
+  }
+  /** `{ allowed, reason, matched }` for the request: role defaults plus the tenant's policies, deny wins. */
+  evaluatePolicy(request: PolicyRequest): Promise<PolicyDecision> {
+    return this.#policyEngine.evaluate(request);
+  }
+  /** Throws POLICY_DENIED (and audits the denial) unless the request is allowed. */
+  requirePermission(request: PolicyRequest): Promise<PolicyDecision> {
+    return this.#policyEngine.requirePermission(request);
+  }
+
+  setScript(tenantId: string, script: { name: string; runtime: string; code: string }, actor?: Actor): Promise<{ created: boolean }> {
+    return this.#scriptLibrary.set(tenantId, script, actor?.userId);
+  }
+  getScript(tenantId: string, name: string): Promise<LibraryScript> {
+    return this.#scriptLibrary.get(tenantId, name);
+  }
+  listScripts(tenantId: string): Promise<LibraryScript[]> {
+    return this.#scriptLibrary.list(tenantId);
+  }
+  deleteScript(tenantId: string, name: string, actor?: Actor): Promise<void> {
+    return this.#scriptLibrary.delete(tenantId, name, actor?.userId);
+  }
+
+  setMessageTemplate(tenantId: string, template: { name: string } & MessageTemplateContent, actor?: Actor): Promise<{ created: boolean }> {
+    return this.#templates.set(tenantId, template, actor?.userId);
+  }
+  getMessageTemplate(tenantId: string, name: string): Promise<MessageTemplate> {
+    return this.#templates.get(tenantId, name);
+  }
+  listMessageTemplates(tenantId: string): Promise<MessageTemplate[]> {
+    return this.#templates.list(tenantId);
+  }
+  deleteMessageTemplate(tenantId: string, name: string, actor?: Actor): Promise<void> {
+    return this.#templates.delete(tenantId, name, actor?.userId);
+  }
+  /** `(tenantId, name) => template | undefined`, for e-mail and notification steps. */
+  get messageTemplateLookup(): MessageTemplateLookup {
+    return this.#templates.lookup;
+  }
+
+  /** One request admission for an active tenant (the server calls it per request); throws RATE_LIMITED. */
+  async admitRequest(tenantId: string): Promise<LimitDecision> {
+    this.#assertOpen();
+    return this.#guard.admit(await this.#tenants.getActiveRow(tenantId));
+  }
+
+  async getStepExecution(stepExecutionId: string, tenantId: string = DEFAULT_TENANT_ID): Promise<StepRow> {
+    const row = await this.#store.engine.findStepExecution(tenantId, stepExecutionId);
+    if (!row) throw new NotFoundError("step execution", stepExecutionId);
+    return row;
+  }
+
+  /** This node's workers, ready / scheduled / leased tasks per tenant (one tenant's when given), and leases per node. */
+  async getSchedulerStatus(tenantId?: string): Promise<SchedulerStatus> {
+    const snapshot = await this.#store.access.queueSnapshot(this.#options.clock.now());
+    return { workers: this.#engine.workers, queue: tenantId === undefined ? snapshot.tenants : snapshot.tenants.filter((t) => t.tenantId === tenantId), leases: tenantId === undefined ? snapshot.leases : [] };
+  }
+
+  /** Seed 001's `/health`: `healthy` when the store answers and this node claims work (unless it only submits). */
+  async getHealth(): Promise<{ status: "healthy" | "unhealthy"; checks: Record<string, string>; stats: Record<string, number> }> {
+    const workers = this.#engine.workers;
+    const scheduler = workers.claiming || !this.#options.startWorkers ? "ok" : "stopped";
+    try {
+      const counts = await this.#store.access.platformCounts();
+      const stats = { active_executions: counts.running + counts.paused, queued_executions: counts.pending, total_workflows: counts.workflows, active_workflows: counts.activeWorkflows };
+      return { status: scheduler === "ok" && !this.#closed ? "healthy" : "unhealthy", checks: { database: "ok", scheduler, executor: "ok" }, stats };
+    } catch {
+      return { status: "unhealthy", checks: { database: "unavailable", scheduler, executor: "ok" }, stats: {} };
+    }
   }
 
   // --- metrics and health ------------------------------------------------------------------

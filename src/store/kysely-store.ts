@@ -5,7 +5,9 @@ import { SynergyMeshError } from "../core/errors.js";
 import type { ResourceQuota, TenantStatus, TenantTier } from "../tenancy/tiers.js";
 import { appendAudit, lockAuditHead, rowToAudit, rowToHead, saveAuditHead } from "./audit-append.js";
 import type { DialectAdapter } from "./dialect-adapter.js";
+import type { AccessStore } from "./access-store.js";
 import type { EngineStore } from "./engine-store.js";
+import { KyselyAccessStore } from "./kysely-access-store.js";
 import { KyselyEngineStore } from "./kysely-engine-store.js";
 import type { Database, TenantsTable } from "./schema.js";
 import type {
@@ -29,6 +31,7 @@ import type {
 export class KyselyStore implements Store {
   readonly dialect: StoreDialect;
   readonly engine: EngineStore;
+  readonly access: AccessStore;
   #adapter: DialectAdapter;
   #db: Kysely<Database>;
   #sealer: AuditSealer;
@@ -40,6 +43,7 @@ export class KyselyStore implements Store {
     this.dialect = adapter.dialect;
     this.#sealer = sealer;
     this.engine = new KyselyEngineStore(adapter, sealer);
+    this.access = new KyselyAccessStore(adapter, sealer);
   }
 
   async close(): Promise<void> {

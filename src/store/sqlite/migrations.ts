@@ -168,4 +168,34 @@ export const sqliteMigrations: Migration[] = [
     name: "execution-deadlines",
     statements: [`CREATE INDEX executions_deadline ON executions (deadline_at) WHERE deadline_at IS NOT NULL`],
   },
+  {
+    version: 5,
+    name: "api-keys-and-tenant-documents",
+    statements: [
+      // The platform admin key has no tenant (NULL). Keys are found by their public prefix; only the SHA-256 of the whole key is kept.
+      `CREATE TABLE api_keys (
+        key_id TEXT PRIMARY KEY,
+        tenant_id TEXT,
+        prefix TEXT NOT NULL UNIQUE,
+        hash TEXT NOT NULL,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER,
+        revoked_at INTEGER,
+        created_by TEXT
+      ) STRICT`,
+      `CREATE INDEX api_keys_tenant ON api_keys (tenant_id)`,
+      // Per-tenant named JSON documents: policies, the script library and message templates.
+      `CREATE TABLE tenant_documents (
+        tenant_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        body TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (tenant_id, kind, name)
+      ) STRICT`,
+    ],
+  },
 ];
