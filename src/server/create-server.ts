@@ -39,6 +39,13 @@ export interface ResolvedServerOptions {
   version: string;
 }
 
+const routeLists = new WeakMap<FastifyInstance, Array<{ method: string; url: string }>>();
+
+/** Every route the app serves (method and URL pattern), for comparing with the OpenAPI document. */
+export function serverRoutes(app: FastifyInstance): ReadonlyArray<{ method: string; url: string }> {
+  return routeLists.get(app) ?? [];
+}
+
 export async function createServer(orch: Orchestrator, options: ServerOptions = {}): Promise<FastifyInstance> {
   const resolved: ResolvedServerOptions = { bodyLimit: options.bodyLimit ?? 1024 * 1024, publicDocs: options.publicDocs ?? false, logger: options.logger, version: options.version ?? "0.1.0" };
   const app = Fastify({ bodyLimit: resolved.bodyLimit, logger: false, routerOptions: { ignoreTrailingSlash: true }, return503OnClosing: true });
@@ -47,6 +54,11 @@ export async function createServer(orch: Orchestrator, options: ServerOptions = 
   app.setValidatorCompiler(() => (value) => ({ value }));
   app.setSerializerCompiler(() => (value) => JSON.stringify(value));
   const metrics = httpMetrics(orch.prometheus.registry, orch);
+  const routes: Array<{ method: string; url: string }> = [];
+  routeLists.set(app, routes);
+  app.addHook("onRoute", (route) => {
+    for (const method of [route.method].flat()) if (method !== "HEAD") routes.push({ method, url: route.url });
+  });
 
   app.addHook("onRequest", async (request) => {
     if (isPublicPath(request.url, resolved)) return;

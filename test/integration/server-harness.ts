@@ -74,3 +74,15 @@ export const ONE_STEP = {
   version: "1.0",
   steps: [{ id: "only", type: "script", config: { code: "return { ok: true, n: input.n ?? 0 };" } }],
 };
+
+/** Resolves with the first event of that name the predicate accepts (subscribe before causing it). */
+export function nextEvent<N extends "execution.started" | "execution.finished" | "step.started" | "step.finished">(h: Harness, name: N, accept: (event: Record<string, unknown>) => boolean = () => true): Promise<Record<string, unknown>> {
+  return new Promise((resolve) => {
+    const listener = (event: Record<string, unknown>) => {
+      if (!accept(event)) return;
+      h.t.orch.events.off(name, listener as never);
+      resolve(event);
+    };
+    h.t.orch.events.on(name, listener as never);
+  });
+}
