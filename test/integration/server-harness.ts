@@ -3,6 +3,7 @@
 import type { AddressInfo } from "node:net";
 import type { FastifyInstance } from "fastify";
 import { TenantTier } from "synergymesh";
+import type { OrchestratorOptions } from "synergymesh";
 import { openTestOrchestrator } from "synergymesh/testing";
 import type { DialectName, TestOrchestrator } from "synergymesh/testing";
 import { createServer } from "../../src/server/create-server.js";
@@ -21,8 +22,8 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(dialect: DialectName, options: ServerOptions = {}): Promise<Harness> {
-  const t = await openTestOrchestrator(dialect);
+export async function startHarness(dialect: DialectName, options: ServerOptions = {}, orchestratorOptions: OrchestratorOptions = {}): Promise<Harness> {
+  const t = await openTestOrchestrator(dialect, orchestratorOptions);
   const admin = await t.orch.ensureAdminKey();
   const tenant = async (name: string) => {
     const id = await t.orch.createTenant(name, TenantTier.PROFESSIONAL);
@@ -68,11 +69,12 @@ export async function startHarness(dialect: DialectName, options: ServerOptions 
   };
 }
 
-/** A one-step workflow that finishes at once (a `decision`-free wait of 0 s would need the clock). */
+/** A one-step workflow that finishes at once: a sandboxed script echoing `input.n`. */
 export const ONE_STEP = {
   name: "one step",
   version: "1.0",
-  steps: [{ id: "only", type: "script", config: { code: "return { ok: true, n: input.n ?? 0 };" } }],
+  variables: { n: 0 },
+  steps: [{ id: "only", type: "script", config: { code: "console.log(\"n is\", input.n); return { ok: true, n: input.n ?? 0 };" }, input_mapping: { n: "{{input.n}}" } }],
 };
 
 /** Resolves with the first event of that name the predicate accepts (subscribe before causing it). */

@@ -2,6 +2,7 @@
 // status / tags filters, read, update (a new version), archive, state changes, versions and
 // restore, status, and manual execution with `Idempotency-Key`.
 import * as z from "zod";
+import { toCanonicalDefinition } from "../../workflow/canonical-definition.js";
 import { unwrapCreateBody } from "../../workflow/parse-definition.js";
 import type { WorkflowStatus } from "../../store/engine-store.js";
 import { defineOperation } from "../operation.js";
@@ -100,7 +101,7 @@ export const workflowOperations: Operation[] = [
     handle: async (ctx, { params }) => {
       const workflow = await ctx.orch.getWorkflow(params.id, ctx.tenantId);
       const { definition } = await ctx.orch.getWorkflowDefinition(params.id, { tenantId: ctx.tenantId as string });
-      return { ...workflowJson(workflow), definition };
+      return { ...workflowJson(workflow), definition: toCanonicalDefinition(definition) };
     },
   }),
   defineOperation({
@@ -188,7 +189,10 @@ export const workflowOperations: Operation[] = [
     action: "read",
     resource: ({ params }) => `workflow:${params.id}`,
     params: versionParams,
-    handle: async (ctx, { params }) => ({ id: params.id, ...(await ctx.orch.getWorkflowDefinition(params.id, { tenantId: ctx.tenantId as string, version: params.version })) }),
+    handle: async (ctx, { params }) => {
+      const { version, definition } = await ctx.orch.getWorkflowDefinition(params.id, { tenantId: ctx.tenantId as string, version: params.version });
+      return { id: params.id, version, definition: toCanonicalDefinition(definition) };
+    },
   }),
   defineOperation({
     name: "workflows.restore",
@@ -203,7 +207,7 @@ export const workflowOperations: Operation[] = [
     response: workflowSchema,
     handle: async (ctx, { params }) => {
       const { definition } = await ctx.orch.getWorkflowDefinition(params.id, { tenantId: ctx.tenantId as string, version: params.version });
-      const registered = await ctx.orch.registerWorkflow(definition, { tenantId: ctx.tenantId as string, workflowId: params.id, userId: ctx.userId });
+      const registered = await ctx.orch.registerWorkflow(toCanonicalDefinition(definition), { tenantId: ctx.tenantId as string, workflowId: params.id, userId: ctx.userId });
       return workflowJson(registered.workflow);
     },
   }),
