@@ -10,7 +10,7 @@ import type { AuditVerification } from "./audit/verify-audit-chain.js";
 import { verifyAuditChain } from "./audit/verify-audit-chain.js";
 import type { OrchestratorOptions, ResolvedOptions } from "./config/options.js";
 import { resolveOptions } from "./config/options.js";
-import { CancelledError, ConfigError, NotFoundError, QuotaExceededError, SynergyMeshError, ValidationError } from "./core/errors.js";
+import { CancelledError, ConfigError, NotFoundError, SynergyMeshError, ValidationError } from "./core/errors.js";
 import { DEFAULT_TENANT_ID } from "./core/ids.js";
 import type { ExecuteOptions, ExecutionResult, TaskFunction } from "./engine/execute-with-retry.js";
 import { TaskRunner } from "./engine/execute-with-retry.js";
@@ -40,6 +40,13 @@ import { QuotaGuard } from "./tenancy/quota-guard.js";
 import { SlidingWindowRateLimiter } from "./tenancy/rate-limiter.js";
 import type { Actor } from "./tenancy/tenant-service.js";
 import { TenantService } from "./tenancy/tenant-service.js";
+import type { TokenUsage } from "./tenancy/token-usage-service.js";
+import { TokenUsageService } from "./tenancy/token-usage-service.js";
+
+import type { OrchestratorMetrics, SchedulerStatus, TenantHealth } from "./telemetry/status-types.js";
+
+export type { TokenUsage } from "./tenancy/token-usage-service.js";
+export type { OrchestratorMetrics, SchedulerStatus, TenantHealth } from "./telemetry/status-types.js";
 import { SecretService } from "./tenancy/secret-service.js";
 import type { ResourceQuota, ResourceRequest, Tenant, TenantTier } from "./tenancy/tiers.js";
 import { makeAuditEntry } from "./audit/audit-log.js";
@@ -54,39 +61,7 @@ import type { TenantPolicy } from "./tenancy/policy-service.js";
 import { PolicyService } from "./tenancy/policy-service.js";
 import type { PolicyDecision, PolicyRequest, PolicyStatement } from "./tenancy/policy-types.js";
 import type { LimitDecision } from "./tenancy/rate-limiter.js";
-import type { QueueSnapshot } from "./store/access-store.js";
 import type { StepRow } from "./store/engine-store.js";
-
-/** Seed 000 `get_metrics()`, in camelCase. */
-export interface OrchestratorMetrics {
-  totalExecutions: number;
-  successfulExecutions: number;
-  /** Failed and timed-out executions. */
-  failedExecutions: number;
-  /** Percent, 0-100; 0 when nothing ran. */
-  successRate: number;
-  averageExecutionTimeMs: number;
-  totalRetryAttempts: number;
-  /** Tasks holding a concurrency slot in this process now. */
-  activeTasks: number;
-  registeredTenants: number;
-}
-
-export interface TenantHealth {
-  tenantId: string;
-  status: string;
-  /** Successful executions as a percent of all (100 when nothing ran yet). */
-  uptimePercent: number;
-  totalExecutions: number;
-  successful: number;
-  failed: number;
-  timeouts: number;
-  retryAttempts: number;
-  averageExecutionTimeMs: number;
-  activeTasks: number;
-  usage: { concurrentTasks: number; memoryMb: number; cpuPercent: number; tasksLastHour: number };
-  quota: ResourceQuota;
-}
 
 export interface AuditLogQuery {
   /** How far back to look (default 24). */
@@ -98,23 +73,6 @@ export interface AuditLogQuery {
   limit?: number;
 }
 
-export interface TokenUsage {
-  tenantId: string;
-  /** UTC day, `YYYY-MM-DD`. */
-  day: string;
-  inputTokens: number;
-  outputTokens: number;
-  totalTokens: number;
-  /** Null when the tenant has no daily budget. */
-  remaining: number | null;
-}
-
-/** `/api/v1/scheduler/status`: this node's workers, the queue per tenant, and leases per node. */
-export interface SchedulerStatus {
-  workers: { nodeId: string; claiming: boolean; running: number; concurrency: number };
-  queue: QueueSnapshot["tenants"];
-  leases: QueueSnapshot["leases"];
-}
 
 export class Orchestrator {
   /** Per-component retry policies: `orch.retryPolicies.set("order_processor", { maxRetries: 3, initialDelay: 500 })`. */
@@ -133,6 +91,7 @@ export class Orchestrator {
   #executions: ExecutionService;
   #secrets: SecretService;
   #scripts: ScriptExecutor;
+  #tokens: TokenUsageService;
   #apiKeys: ApiKeyService;
   #policyEngine: PolicyEngine;
   #policies: PolicyService;
@@ -168,6 +127,7 @@ export class Orchestrator {
     this.#engine.events.on("execution.finished", (e) => this.prometheus.executionFinished(e.workflowId, e.status, e.durationMs));
     this.#workflows = new WorkflowService(store.engine, options.clock, this.#executors);
     this.#executions = new ExecutionService(store.engine, options.clock, this.#engine, this.#workflows);
+    this.#tokens = new TokenUsageService(store, options.clock, this.#tenants, this.prometheus);
     this.#apiKeys = new ApiKeyService(store.access, options.clock, { cacheTtlMs: options.tenantCacheTtlMs });
     this.#policyEngine = new PolicyEngine((tenantId) => this.#policies.statements(tenantId), options.clock, {
       onDenied: (request, decision) => {
@@ -285,36 +245,17 @@ export class Orchestrator {
   }
 
   /** Adds LLM tokens to the tenant's UTC day (seed 004 `record_token_usage`). */
-  async recordTokenUsage(tenantId: string, inputTokens: number, outputTokens: number): Promise<TokenUsage> {
-    const issues = [
-      ...(Number.isInteger(inputTokens) && inputTokens >= 0 ? [] : [{ path: "inputTokens", message: "must be a non-negative integer" }]),
-      ...(Number.isInteger(outputTokens) && outputTokens >= 0 ? [] : [{ path: "outputTokens", message: "must be a non-negative integer" }]),
-    ];
-    if (issues.length) throw new ValidationError(issues);
-    const tenant = await this.#tenants.getActiveRow(tenantId);
-    const row = await this.#store.addTokenUsage(tenantId, this.#today(), inputTokens, outputTokens);
-    this.prometheus.tokensTotal.inc({ tenant_id: tenantId, direction: "input" }, inputTokens);
-    this.prometheus.tokensTotal.inc({ tenant_id: tenantId, direction: "output" }, outputTokens);
-    return tokenUsage(row, tenant.quota.maxTokensPerDay);
+  recordTokenUsage(tenantId: string, inputTokens: number, outputTokens: number): Promise<TokenUsage> {
+    return this.#tokens.record(tenantId, inputTokens, outputTokens);
   }
 
-  async getTokenUsage(tenantId: string): Promise<TokenUsage> {
-    const tenant = await this.#tenants.getRow(tenantId);
-    return tokenUsage(await this.#store.getTokenUsage(tenantId, this.#today()), tenant.quota.maxTokensPerDay);
+  getTokenUsage(tenantId: string): Promise<TokenUsage> {
+    return this.#tokens.get(tenantId);
   }
 
   /** Throws QuotaExceededError when the tenant's daily token budget cannot cover `estimatedTokens` more. */
-  async checkTokenBudget(tenantId: string, estimatedTokens = 0): Promise<TokenUsage> {
-    if (!Number.isFinite(estimatedTokens) || estimatedTokens < 0) throw new ValidationError([{ path: "estimatedTokens", message: "must be a non-negative number" }]);
-    const tenant = await this.#tenants.getActiveRow(tenantId);
-    const usage = tokenUsage(await this.#store.getTokenUsage(tenantId, this.#today()), tenant.quota.maxTokensPerDay);
-    if (usage.remaining !== null && (usage.remaining === 0 || usage.remaining < estimatedTokens)) {
-      const now = this.#options.clock.now();
-      const nextDay = (Math.floor(now / 86_400_000) + 1) * 86_400_000;
-      this.prometheus.quotaRefusals.inc({ tenant_id: tenantId, quota: "tokens" });
-      throw new QuotaExceededError(tenantId, "LLM tokens per day", tenant.quota.maxTokensPerDay ?? 0, nextDay - now);
-    }
-    return usage;
+  checkTokenBudget(tenantId: string, estimatedTokens = 0): Promise<TokenUsage> {
+    return this.#tokens.checkBudget(tenantId, estimatedTokens);
   }
 
   // --- workflows and executions -------------------------------------------------------------
@@ -636,13 +577,4 @@ export class Orchestrator {
   #assertOpen(): void {
     if (this.#closed) throw new SynergyMeshError("STORE_UNAVAILABLE", "The orchestrator is closed");
   }
-
-  #today(): string {
-    return new Date(this.#options.clock.now()).toISOString().slice(0, 10);
-  }
-}
-
-function tokenUsage(row: { tenantId: string; day: string; inputTokens: number; outputTokens: number }, budget: number | null): TokenUsage {
-  const totalTokens = row.inputTokens + row.outputTokens;
-  return { ...row, totalTokens, remaining: budget === null ? null : Math.max(0, budget - totalTokens) };
 }
