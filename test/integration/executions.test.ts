@@ -159,6 +159,22 @@ for (const dialect of DIALECTS) {
       assert.equal((await h.call("GET", "/api/v1/secrets/api_token")).status, 404, "there is no route that reads a value");
     });
 
+    test("validate without storing, audit chain verification and token usage over HTTP", async () => {
+      const ok = await h.call("POST", "/api/v1/workflows/validate", { body: ONE_STEP });
+      assert.deepEqual([ok.status, ok.body.valid], [200, true]);
+      const bad = await h.call("POST", "/api/v1/workflows/validate", { raw: "name: x\nsteps:\n  - { id: a, type: nope }\n", headers: { "content-type": "application/json" } });
+      assert.equal(bad.status, 400);
+      const yaml = await h.call("POST", "/api/v1/workflows/validate", { body: "name: x\nsteps:\n  - { id: a, type: nope }\n" });
+      assert.equal(yaml.status, 400);
+      assert.equal(yaml.body.error.details.issues[0].path, "steps[0].type");
+      const verified = await h.call("GET", "/api/v1/audit-logs/verify");
+      assert.equal(verified.body.ok, true);
+      await h.t.orch.recordTokenUsage(h.a.id, 10, 5);
+      const usage = await h.call("GET", `/api/v1/tenants/${h.a.id}/token-usage`);
+      assert.equal(usage.body.total_tokens, 15);
+      assert.equal((await h.call("GET", `/api/v1/tenants/${h.b.id}/token-usage`)).status, 404);
+    });
+
     test("a burst over the rate limit gets 429 with Retry-After and RateLimit headers", async () => {
       await h.t.orch.modifyQuota(h.b.id, { rateLimitPerSecond: 5 });
       h.t.clock.advance(2000); // the tenant cache and the window start afresh

@@ -14,6 +14,7 @@ const STATEMENT = { effect: "deny", principals: ["role:viewer"], actions: ["exec
 const BODIES: Record<string, unknown> = {
   "workflows.create": WAITING,
   "workflows.update": WAITING,
+  "workflows.validate": WAITING,
   "workflows.execute": { input: {} },
   "executions.approve": { approved: true },
   "tenants.create": { name: "x", tier: "basic" },
@@ -98,7 +99,7 @@ for (const dialect of DIALECTS) {
             assert.equal(res.status, 403, `${op}: a tenant key gets 403`);
             continue;
           }
-          if (path.startsWith("/api/v1/tenants") && !["tenants.get", "tenants.health"].includes(op)) {
+          if (path.startsWith("/api/v1/tenants") && !["tenants.get", "tenants.health", "tenants.tokenUsage"].includes(op)) {
             assert.equal(res.status, 403, `${op}: admin only`);
             assert.equal(res.body.error.code, "FORBIDDEN");
             continue;

@@ -50,6 +50,17 @@ export const auditOperations: Operation[] = [
     }),
   }),
   defineOperation({
+    name: "audit.verify",
+    method: "GET",
+    path: "/api/v1/audit-logs/verify",
+    summary: "Recompute the tenant's audit hash chains and check their signed heads",
+    tag: "audit",
+    scope: "tenant",
+    action: "read",
+    resource: (_input, ctx) => `tenant:${ctx.tenantId}`,
+    handle: async (ctx) => ctx.orch.verifyAuditChain(ctx.tenantId as string),
+  }),
+  defineOperation({
     name: "scheduler.status",
     method: "GET",
     path: "/api/v1/scheduler/status",

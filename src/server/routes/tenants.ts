@@ -103,6 +103,22 @@ export const tenantOperations: Operation[] = [
     },
   }),
   defineOperation({
+    name: "tenants.tokenUsage",
+    method: "GET",
+    path: "/api/v1/tenants/:id/token-usage",
+    summary: "LLM tokens used today (UTC) and what remains of the daily budget",
+    tag: "tenants",
+    scope: "any",
+    action: "read",
+    resource: ({ params }) => `tenant:${params.id}`,
+    params: idParams,
+    handle: async (ctx, { params }) => {
+      ownTenant(ctx, params.id);
+      const u = await ctx.orch.getTokenUsage(params.id);
+      return { tenant_id: u.tenantId, day: u.day, input_tokens: u.inputTokens, output_tokens: u.outputTokens, total_tokens: u.totalTokens, remaining: u.remaining };
+    },
+  }),
+  defineOperation({
     name: "tenants.quota",
     method: "PATCH",
     path: "/api/v1/tenants/:id/quota",

@@ -66,6 +66,21 @@ export const workflowOperations: Operation[] = [
     },
   }),
   defineOperation({
+    name: "workflows.validate",
+    method: "POST",
+    path: "/api/v1/workflows/validate",
+    summary: "Validate a definition without storing it: every problem with its path",
+    tag: "workflows",
+    scope: "tenant",
+    action: "read",
+    resource: () => "workflow:*",
+    body: definitionBody,
+    handle: async (ctx, { body }) => {
+      const definition = ctx.orch.validateWorkflow(body);
+      return { valid: true, name: definition.name, steps: definition.steps.map((s) => ({ id: s.id, type: s.type })) };
+    },
+  }),
+  defineOperation({
     name: "workflows.list",
     method: "GET",
     path: "/api/v1/workflows",
