@@ -54,6 +54,8 @@ export async function createServer(orch: Orchestrator, options: ServerOptions = 
   app.setValidatorCompiler(() => (value) => ({ value }));
   app.setSerializerCompiler(() => (value) => JSON.stringify(value));
   const metrics = httpMetrics(orch.prometheus.registry, orch);
+  // Definitions may be posted as YAML text (`curl --data-binary @flow.yaml -H 'Content-Type: application/yaml'`).
+  app.addContentTypeParser(["application/yaml", "application/x-yaml", "text/yaml"], { parseAs: "string" }, (_request, body, done) => done(null, body));
   const routes: Array<{ method: string; url: string }> = [];
   routeLists.set(app, routes);
   app.addHook("onRoute", (route) => {

@@ -167,6 +167,9 @@ for (const dialect of DIALECTS) {
       const yaml = await h.call("POST", "/api/v1/workflows/validate", { body: "name: x\nsteps:\n  - { id: a, type: nope }\n" });
       assert.equal(yaml.status, 400);
       assert.equal(yaml.body.error.details.issues[0].path, "steps[0].type");
+      const asYaml = await h.call("POST", "/api/v1/workflows", { raw: "id: from-yaml\nname: from yaml\nsteps:\n  - { id: w, type: wait, config: { duration: 1s } }\n", headers: { "content-type": "application/yaml" } });
+      assert.equal(asYaml.status, 201, asYaml.text);
+      assert.equal(asYaml.body.id, "from-yaml");
       const verified = await h.call("GET", "/api/v1/audit-logs/verify");
       assert.equal(verified.body.ok, true);
       await h.t.orch.recordTokenUsage(h.a.id, 10, 5);
