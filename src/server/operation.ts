@@ -50,7 +50,7 @@ export interface Operation<P extends z.ZodType = z.ZodType, Q extends z.ZodType 
   scope: OperationScope;
   action: PolicyAction;
   /** The policy resource, from the validated input. */
-  resource: (input: { params: z.output<P>; query: z.output<Q> }, ctx: OperationContext) => string;
+  resource: (input: { params: z.output<P>; query: z.output<Q>; body: z.output<B> }, ctx: OperationContext) => string;
   params?: P;
   query?: Q;
   body?: B;

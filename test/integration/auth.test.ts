@@ -78,6 +78,10 @@ for (const dialect of DIALECTS) {
       assert.equal(refused.status, 403);
       assert.match(refused.body.error.message, /denied by statement 1 of the tenant's policies/);
       assert.equal((await h.call("POST", "/api/v1/workflows", { key: operator, body: { ...ONE_STEP, id: "dev-report" } })).status, 201);
+      await h.call("PUT", "/api/v1/policies/no-prod-writes", { body: { statements: [{ effect: "deny", principals: ["role:operator"], actions: ["write"], resources: ["workflow:prod-*"] }] } });
+      assert.equal((await h.call("POST", "/api/v1/workflows", { key: operator, body: { ...ONE_STEP, id: "prod-new" } })).status, 403, "creating a prod-* workflow is a write on it");
+      assert.equal((await h.call("POST", "/api/v1/workflows", { key: operator, raw: "id: prod-yaml\nname: y\nsteps: [{ id: a, type: wait }]\n", headers: { "content-type": "application/yaml" } })).status, 403);
+      await h.call("DELETE", "/api/v1/policies/no-prod-writes");
       assert.equal((await h.call("POST", "/api/v1/workflows/dev-report/execute", { key: operator, body: {} })).status, 202);
       const explained = await h.call("POST", "/api/v1/policies/evaluate", { body: { role: "operator", action: "execute", resource: "workflow:prod-report" } });
       assert.equal(explained.body.allowed, false);

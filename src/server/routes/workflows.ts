@@ -25,6 +25,13 @@ const executeBody = z
   })
   .default({ input: {} });
 
+function definitionId(body: string | Record<string, unknown>): string | undefined {
+  if (typeof body === "string") return /^id:\s*["']?([A-Za-z0-9_.-]+)["']?\s*$/m.exec(body)?.[1];
+  const inner = body.definition;
+  const id = body.id ?? (inner && typeof inner === "object" ? (inner as Record<string, unknown>).id : undefined);
+  return typeof id === "string" ? id : undefined;
+}
+
 function definitionParts(body: string | Record<string, unknown>) {
   const parts = unwrapCreateBody(body);
   return { tags: parts.tags, ownerId: parts.ownerId ?? null };
@@ -54,7 +61,8 @@ export const workflowOperations: Operation[] = [
     tag: "workflows",
     scope: "tenant",
     action: "write",
-    resource: () => "workflow:*",
+    // The new workflow's own id when the body names one, so `deny write on workflow:prod-*` holds.
+    resource: ({ body }) => `workflow:${definitionId(body) ?? "*"}`,
     body: definitionBody,
     query: z.object({ status: z.enum(["draft", "active"]).optional() }),
     response: workflowSchema,
