@@ -127,6 +127,17 @@ for (const dialect of DIALECTS) {
       v.client.ws.close();
     });
 
+    test("a key revoked during a session ends it at its next request", async () => {
+      const created = await h.t.orch.createApiKey(h.a.id, { role: "viewer" });
+      const { client } = await connect(h, created.key);
+      assert.equal((await client.rpc("1", "executions.list")).ok, true);
+      await h.t.orch.revokeApiKey(h.a.id, created.keyId);
+      client.send({ type: "req", id: "2", method: "executions.list" });
+      const refused = await client.next((f) => f.type === "error");
+      assert.equal((refused.error as { code: string }).code, "UNAUTHENTICATED");
+      assert.equal(await client.closed, 4401);
+    });
+
     test("live events reach the execution's own tenant only", async () => {
       await h.t.orch.registerWorkflow(ONE_STEP, { tenantId: h.a.id, workflowId: "evt" });
       await h.t.orch.registerWorkflow(ONE_STEP, { tenantId: h.b.id, workflowId: "evt" });

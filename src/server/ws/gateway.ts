@@ -62,6 +62,8 @@ class GatewayConnection {
   #options: GatewayOptions;
   #upgrade: { authorization: string | undefined; ip: string };
   #principal: ApiPrincipal | undefined;
+  /** The presented key: checked again for every request and event, so revocation ends the session. */
+  #key = "";
   #tenantId: string | undefined;
   #helloTimer: NodeJS.Timeout;
   #unsubscribe: Array<() => void> = [];
@@ -126,13 +128,23 @@ class GatewayConnection {
       }
     }
     clearTimeout(this.#helloTimer);
+    this.#key = key as string;
     this.#principal = principal;
     this.#tenantId = tenantId;
     this.#subscribe();
     this.#send({ type: "hello-ok", protocol, server: { name: "synergymesh", version: this.#options.version }, tenant_id: tenantId ?? null, role: principal.role, methods: [...this.#operations.keys()], events: GATEWAY_EVENTS });
   }
 
+  /** False (and the connection closing) when the key was revoked or expired since the hello. */
+  async #stillValid(): Promise<boolean> {
+    if (await this.#orch.authenticateApiKey(this.#key)) return true;
+    this.#fail(new UnauthenticatedError("The API key was revoked or expired"), 4401);
+    this.close();
+    return false;
+  }
+
   async #request(req: z.output<typeof requestSchema>): Promise<void> {
+    if (!(await this.#stillValid())) return;
     const op = this.#operations.get(req.method);
     if (!op) {
       this.#send({ type: "res", id: req.id, ok: false, error: { code: "NOT_FOUND", message: `Unknown method ${JSON.stringify(req.method)}; the hello-ok lists the methods` } });
@@ -167,6 +179,7 @@ class GatewayConnection {
         // Only the connection's tenant (the admin without a tenant sees every tenant).
         if (this.#tenantId !== undefined && event.tenantId !== this.#tenantId) return;
         this.#eventChain = this.#eventChain.then(async () => {
+          if (!(await this.#stillValid())) return;
           const principal = this.#principal as ApiPrincipal;
           const allowed = await this.#orch.evaluatePolicy({ tenantId: event.tenantId, principal: { id: principal.keyId, role: principal.role }, action: "read", resource: `execution:${event.executionId}`, context: { ip: this.#upgrade.ip, transport: "websocket" } });
           if (allowed.allowed) this.#send({ type: "event", event: name, payload: eventPayload(event) });
