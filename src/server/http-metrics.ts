@@ -34,10 +34,20 @@ export function httpMetrics(registry: Registry, orch: Orchestrator): HttpMetrics
       },
     });
   }
+  // Bound children per label set: prom-client hashes a label object on every call otherwise. The
+  // sets are bounded (route patterns x methods x statuses), so the maps stay small.
+  const counters = new Map<string, { inc(): void }>();
+  const histograms = new Map<string, { observe(v: number): void }>();
   return {
     observe(method, route, status, seconds) {
-      requests.inc({ method, route, status: String(status) });
-      duration.observe({ method, route }, seconds);
+      const key = `${method} ${route}`;
+      const counterKey = `${key} ${status}`;
+      let counter = counters.get(counterKey);
+      if (!counter) counters.set(counterKey, (counter = requests.labels(method, route, String(status))));
+      counter.inc();
+      let histogram = histograms.get(key);
+      if (!histogram) histograms.set(key, (histogram = duration.labels(method, route)));
+      histogram.observe(seconds);
     },
     wsConnections: ws,
   };

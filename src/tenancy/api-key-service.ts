@@ -49,7 +49,7 @@ export class ApiKeyService {
   #clock: Clock;
   #cacheTtlMs: number;
   /** Recent successful look-ups by prefix, so hot paths do not read the store on every request. */
-  #cache = new Map<string, { row: ApiKeyRow; until: number }>();
+  #cache = new Map<string, { row: ApiKeyRow; hash: Buffer; until: number }>();
 
   constructor(store: AccessStore, clock: Clock, options: { cacheTtlMs: number }) {
     this.#store = store;
@@ -92,15 +92,17 @@ export class ApiKeyService {
     if (typeof presented !== "string" || !KEY_PATTERN.test(presented)) return undefined;
     const prefix = prefixOf(presented);
     const now = this.#clock.now();
-    const cached = this.#cache.get(prefix);
-    let row = cached && cached.until > now ? cached.row : undefined;
-    if (!row) {
-      row = await this.#store.findApiKeyByPrefix(prefix);
+    let entry = this.#cache.get(prefix);
+    if (!entry || entry.until <= now) {
+      const row = await this.#store.findApiKeyByPrefix(prefix);
       if (!row) return undefined;
-      this.#cache.set(prefix, { row, until: now + this.#cacheTtlMs });
+      entry = { row, hash: Buffer.from(row.hash, "hex"), until: now + this.#cacheTtlMs };
+      this.#cache.set(prefix, entry);
       if (this.#cache.size > 10_000) this.#cache.delete(this.#cache.keys().next().value as string);
     }
-    if (!sameHash(row.hash, hashKey(presented))) return undefined;
+    const row = entry.row;
+    const digest = createHash("sha256").update(presented).digest();
+    if (digest.length !== entry.hash.length || !timingSafeEqual(digest, entry.hash)) return undefined;
     if (row.revokedAt !== null || (row.expiresAt !== null && row.expiresAt <= now)) return undefined;
     return { keyId: row.keyId, tenantId: row.tenantId, role: row.role as PolicyRole, name: row.name };
   }
