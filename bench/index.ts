@@ -9,6 +9,7 @@ import type { TestDatabase } from "synergymesh/testing";
 import { silentLogger } from "../src/telemetry/logger.js";
 import { engineBench } from "./engine-bench.js";
 import { triggerBench } from "./trigger-bench.js";
+import { httpBench } from "./http-bench.js";
 
 const RAISED = { maxConcurrentTasks: 1_000_000, maxTasksPerHour: 1_000_000_000, rateLimitPerSecond: 1_000_000_000, maxMemoryMb: 1_000_000_000, maxCpuPercent: 1_000_000_000 };
 
@@ -68,8 +69,22 @@ function limiterThroughput(decisions: number, tenants: number): number {
   return rate;
 }
 
+async function httpRows(): Promise<void> {
+  const http = await httpBench("HTTP on SQLite file", tempSqliteDatabase());
+  rows.push({ name: "HTTP: bare Fastify hello-world, answers/s, 50 connections (the baseline)", value: Math.round(http.helloPerSecond).toLocaleString("en"), target: "(baseline)" });
+  rows.push({ name: "HTTP: authenticated GET /api/v1/executions/{id}, 200s/s, SQLite", value: `${Math.round(http.readsPerSecond).toLocaleString("en")} (${((http.readsPerSecond / http.helloPerSecond) * 100).toFixed(0)} % of hello-world)`, target: ">= 60 % of hello-world" });
+  rows.push({ name: "HTTP: POST /api/v1/workflows/{id}/execute (one-step workflow), 202s/s, SQLite", value: Math.round(http.startsPerSecond).toLocaleString("en"), target: "2,000" });
+}
+
 async function main(): Promise<void> {
   console.log(`node ${process.version}, ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.cpus()[0]?.model ?? "cpu"}`);
+  // `SYNERGYMESH_BENCH=http npm run bench` runs only the HTTP benchmarks.
+  if (process.env.SYNERGYMESH_BENCH === "http") {
+    await httpRows();
+    console.log("\n| benchmark | measured | target |\n| --- | --- | --- |");
+    for (const r of rows) console.log(`| ${r.name} | ${r.value} | ${r.target} |`);
+    return;
+  }
   const limiter = limiterThroughput(5_000_000, 1000);
   rows.push({ name: "rate limiter decisions/s (in process)", value: Math.round(limiter).toLocaleString("en"), target: "> 500,000" });
 
@@ -92,6 +107,7 @@ async function main(): Promise<void> {
     const cron = await triggerBench(`cron accuracy on ${name}`, db, { triggers: 20, seconds: 15 });
     rows.push({ name: `cron accuracy: 20 per-second schedules for 16 s (${cron.fires} fires), fire time - scheduled time p50 / p99 / max ms, ${name}`, value: `${cron.p50Ms} / ${cron.p99Ms} / ${cron.maxMs}`, target: "p99 < 50" });
   }
+  await httpRows();
 
   console.log("\n| benchmark | measured | target |\n| --- | --- | --- |");
   for (const r of rows) console.log(`| ${r.name} | ${r.value} | ${r.target} |`);

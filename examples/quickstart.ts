@@ -1,6 +1,6 @@
 // Seed 000's complete example ("完整工作流示例") in TypeScript: create a tenant, set a retry policy,
 // check the quota, run a task with retries, then read metrics and the tenant's health.
-// Run it with `npm start`; it uses the embedded SQLite store (SYNERGYMESH_DATABASE_URL to change).
+// Run it with `npm run example:quickstart`; it uses the embedded SQLite store (SYNERGYMESH_DATABASE_URL to change).
 import { Orchestrator, TenantTier } from "synergymesh";
 import type { TaskContext } from "synergymesh";
 

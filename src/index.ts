@@ -1,6 +1,15 @@
 // The public API of the `synergymesh` package. Everything a user may import is named here.
 export { Orchestrator } from "./orchestrator.js";
-export type { OrchestratorMetrics, TenantHealth, AuditLogQuery, TokenUsage } from "./orchestrator.js";
+export type { OrchestratorMetrics, TenantHealth, AuditLogQuery, TokenUsage, SchedulerStatus } from "./orchestrator.js";
+export { API_KEY_ROLES } from "./tenancy/api-key-service.js";
+export type { ApiKeyInfo, ApiKeyRole, ApiPrincipal, CreateApiKeyInput } from "./tenancy/api-key-service.js";
+export { PolicyEngine, ROLE_STATEMENTS } from "./tenancy/policy-engine.js";
+export type { PolicyEngineOptions } from "./tenancy/policy-engine.js";
+export type { TenantPolicy } from "./tenancy/policy-service.js";
+export type { PolicyAction, PolicyDecision, PolicyPrincipal, PolicyRequest, PolicyRole, PolicyStatement, PolicyStatementSource } from "./tenancy/policy-types.js";
+export type { LibraryScript } from "./content/script-library.js";
+export type { MessageTemplate, MessageTemplateContent, MessageTemplateLookup } from "./content/message-templates.js";
+export { toCanonicalDefinition } from "./workflow/canonical-definition.js";
 export type { LlmOptions, LlmProviderOptions } from "./executors/llm/llm-options.js";
 export type { AgentServiceOptions } from "./executors/agent/agent-options.js";
 export type { AgentCallbackRequest } from "./executors/agent/agent-completion.js";

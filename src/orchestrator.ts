@@ -10,7 +10,7 @@ import type { AuditVerification } from "./audit/verify-audit-chain.js";
 import { verifyAuditChain } from "./audit/verify-audit-chain.js";
 import type { OrchestratorOptions, ResolvedOptions } from "./config/options.js";
 import { resolveOptions } from "./config/options.js";
-import { CancelledError, ConfigError, NotFoundError, QuotaExceededError, SynergyMeshError, ValidationError } from "./core/errors.js";
+import { CancelledError, ConfigError, NotFoundError, SynergyMeshError, ValidationError } from "./core/errors.js";
 import { DEFAULT_TENANT_ID } from "./core/ids.js";
 import type { ExecuteOptions, ExecutionResult, TaskFunction } from "./engine/execute-with-retry.js";
 import { TaskRunner } from "./engine/execute-with-retry.js";
@@ -52,6 +52,13 @@ import { QuotaGuard } from "./tenancy/quota-guard.js";
 import { SlidingWindowRateLimiter } from "./tenancy/rate-limiter.js";
 import type { Actor } from "./tenancy/tenant-service.js";
 import { TenantService } from "./tenancy/tenant-service.js";
+import type { TokenUsage } from "./tenancy/token-usage-service.js";
+import { TokenUsageService } from "./tenancy/token-usage-service.js";
+
+import type { OrchestratorMetrics, SchedulerStatus, TenantHealth } from "./telemetry/status-types.js";
+
+export type { TokenUsage } from "./tenancy/token-usage-service.js";
+export type { OrchestratorMetrics, SchedulerStatus, TenantHealth } from "./telemetry/status-types.js";
 import { SecretService } from "./tenancy/secret-service.js";
 import type { ResourceQuota, ResourceRequest, Tenant, TenantTier } from "./tenancy/tiers.js";
 import type { PublishedEvent } from "./orchestrator-triggers.js";
@@ -63,36 +70,18 @@ import type { Strategy, StrategyInput } from "./strategies/strategy-model.js";
 import type { CreateTriggerInput, Trigger, TriggerEvents, TriggerType, UpdateTriggerInput } from "./triggers/trigger-types.js";
 import type { WebhookDelivery, WebhookResult } from "./triggers/webhook/webhook-receiver.js";
 
-/** Seed 000 `get_metrics()`, in camelCase. */
-export interface OrchestratorMetrics {
-  totalExecutions: number;
-  successfulExecutions: number;
-  /** Failed and timed-out executions. */
-  failedExecutions: number;
-  /** Percent, 0-100; 0 when nothing ran. */
-  successRate: number;
-  averageExecutionTimeMs: number;
-  totalRetryAttempts: number;
-  /** Tasks holding a concurrency slot in this process now. */
-  activeTasks: number;
-  registeredTenants: number;
-}
-
-export interface TenantHealth {
-  tenantId: string;
-  status: string;
-  /** Successful executions as a percent of all (100 when nothing ran yet). */
-  uptimePercent: number;
-  totalExecutions: number;
-  successful: number;
-  failed: number;
-  timeouts: number;
-  retryAttempts: number;
-  averageExecutionTimeMs: number;
-  activeTasks: number;
-  usage: { concurrentTasks: number; memoryMb: number; cpuPercent: number; tasksLastHour: number };
-  quota: ResourceQuota;
-}
+import { MessageTemplates } from "./content/message-templates.js";
+import type { MessageTemplate, MessageTemplateContent, MessageTemplateLookup } from "./content/message-templates.js";
+import type { LibraryScript } from "./content/script-library.js";
+import { ScriptLibrary } from "./content/script-library.js";
+import type { ApiKeyInfo, ApiPrincipal, CreateApiKeyInput } from "./tenancy/api-key-service.js";
+import { ApiKeyService } from "./tenancy/api-key-service.js";
+import { PolicyEngine } from "./tenancy/policy-engine.js";
+import type { TenantPolicy } from "./tenancy/policy-service.js";
+import { PolicyService } from "./tenancy/policy-service.js";
+import type { PolicyDecision, PolicyRequest, PolicyStatement } from "./tenancy/policy-types.js";
+import type { LimitDecision } from "./tenancy/rate-limiter.js";
+import type { StepRow } from "./store/engine-store.js";
 
 export interface AuditLogQuery {
   /** How far back to look (default 24). */
@@ -104,16 +93,6 @@ export interface AuditLogQuery {
   limit?: number;
 }
 
-export interface TokenUsage {
-  tenantId: string;
-  /** UTC day, `YYYY-MM-DD`. */
-  day: string;
-  inputTokens: number;
-  outputTokens: number;
-  totalTokens: number;
-  /** Null when the tenant has no daily budget. */
-  remaining: number | null;
-}
 
 export class Orchestrator {
   /** Per-component retry policies: `orch.retryPolicies.set("order_processor", { maxRetries: 3, initialDelay: 500 })`. */
@@ -134,6 +113,12 @@ export class Orchestrator {
   #scripts: ScriptExecutor;
   #agentTokenKey: Buffer;
   #triggers: OrchestratorTriggers;
+  #tokens: TokenUsageService;
+  #apiKeys: ApiKeyService;
+  #policyEngine: PolicyEngine;
+  #policies: PolicyService;
+  #scriptLibrary: ScriptLibrary;
+  #templates: MessageTemplates;
   #closed = false;
   #running = new Set<Promise<unknown>>();
 
@@ -175,13 +160,25 @@ export class Orchestrator {
       engineEvents: this.#engine.events,
       tenantMetrics: (tenantId) => this.#tenantMetrics(tenantId),
     });
-    this.#scripts = createScriptExecutor({ ...(options.scriptRoot ? { scriptRoot: options.scriptRoot } : {}), python: options.python });
+    this.#tokens = new TokenUsageService(store, options.clock, this.#tenants, this.prometheus);
+    this.#apiKeys = new ApiKeyService(store.access, options.clock, { cacheTtlMs: options.tenantCacheTtlMs });
+    this.#policyEngine = new PolicyEngine((tenantId) => this.#policies.statements(tenantId), options.clock, {
+      onDenied: (request, decision) => {
+        const entry = makeAuditEntry(options.clock, { tenantId: request.tenantId, action: "policy_denied", status: "denied", componentId: request.resource, userId: request.principal.id, metadata: { action: request.action, reason: decision.reason } });
+        this.#committer.submit(entry).catch((error: unknown) => options.logger.error({ err: error }, "could not audit a policy denial"));
+      },
+    });
+    this.#policies = new PolicyService(store.access, options.clock, this.#policyEngine);
+    this.#scriptLibrary = new ScriptLibrary(store.access, options.clock);
+    this.#templates = new MessageTemplates(store.access, options.clock);
+    // A tenant's script library comes first; `scriptRoot` (synergymesh run) after it.
+    this.#scripts = createScriptExecutor({ ...(options.scriptRoot ? { scriptRoot: options.scriptRoot } : {}), python: options.python, loadScript: (tenantId, name) => this.#scriptLibrary.load(tenantId, name) });
     this.#executors.register(this.#scripts);
     this.#executors.register(createHttpExecutor({ egress: options.egress }));
     this.#executors.register(createWebhookExecutor({ egress: options.egress }));
     const mailer = createMailer({ smtp: options.smtp, smtpServers: options.smtpServers });
     this.#executors.register(createNotificationExecutor({ egress: options.egress, channels: options.notificationChannels, mailer }));
-    this.#executors.register(createEmailExecutor({ mailer }));
+    this.#executors.register(createEmailExecutor({ mailer, templates: this.#templates.lookup }));
     this.#executors.register(createDatabaseExecutor({ connections: options.databases }));
     const commands = options.commands;
     this.#executors.register(createCommandExecutor({ egress: options.egress, commands }));
@@ -261,6 +258,8 @@ export class Orchestrator {
   /** Suspends the tenant and marks it deleted; its data stays until `purgeTenant` (SPEC D). */
   async deleteTenant(tenantId: string, actor?: Actor): Promise<Tenant> {
     const tenant = await this.#tenants.delete(tenantId, actor);
+    await this.#apiKeys.revokeAll(tenantId, actor?.userId);
+    this.#policyEngine.invalidate(tenantId);
     await this.#guard.forget(tenantId);
     return tenant;
   }
@@ -305,36 +304,17 @@ export class Orchestrator {
   }
 
   /** Adds LLM tokens to the tenant's UTC day (seed 004 `record_token_usage`). */
-  async recordTokenUsage(tenantId: string, inputTokens: number, outputTokens: number): Promise<TokenUsage> {
-    const issues = [
-      ...(Number.isInteger(inputTokens) && inputTokens >= 0 ? [] : [{ path: "inputTokens", message: "must be a non-negative integer" }]),
-      ...(Number.isInteger(outputTokens) && outputTokens >= 0 ? [] : [{ path: "outputTokens", message: "must be a non-negative integer" }]),
-    ];
-    if (issues.length) throw new ValidationError(issues);
-    const tenant = await this.#tenants.getActiveRow(tenantId);
-    const row = await this.#store.addTokenUsage(tenantId, this.#today(), inputTokens, outputTokens);
-    this.prometheus.tokensTotal.inc({ tenant_id: tenantId, direction: "input" }, inputTokens);
-    this.prometheus.tokensTotal.inc({ tenant_id: tenantId, direction: "output" }, outputTokens);
-    return tokenUsage(row, tenant.quota.maxTokensPerDay);
+  recordTokenUsage(tenantId: string, inputTokens: number, outputTokens: number): Promise<TokenUsage> {
+    return this.#tokens.record(tenantId, inputTokens, outputTokens);
   }
 
-  async getTokenUsage(tenantId: string): Promise<TokenUsage> {
-    const tenant = await this.#tenants.getRow(tenantId);
-    return tokenUsage(await this.#store.getTokenUsage(tenantId, this.#today()), tenant.quota.maxTokensPerDay);
+  getTokenUsage(tenantId: string): Promise<TokenUsage> {
+    return this.#tokens.get(tenantId);
   }
 
   /** Throws QuotaExceededError when the tenant's daily token budget cannot cover `estimatedTokens` more. */
-  async checkTokenBudget(tenantId: string, estimatedTokens = 0): Promise<TokenUsage> {
-    if (!Number.isFinite(estimatedTokens) || estimatedTokens < 0) throw new ValidationError([{ path: "estimatedTokens", message: "must be a non-negative number" }]);
-    const tenant = await this.#tenants.getActiveRow(tenantId);
-    const usage = tokenUsage(await this.#store.getTokenUsage(tenantId, this.#today()), tenant.quota.maxTokensPerDay);
-    if (usage.remaining !== null && (usage.remaining === 0 || usage.remaining < estimatedTokens)) {
-      const now = this.#options.clock.now();
-      const nextDay = (Math.floor(now / 86_400_000) + 1) * 86_400_000;
-      this.prometheus.quotaRefusals.inc({ tenant_id: tenantId, quota: "tokens" });
-      throw new QuotaExceededError(tenantId, "LLM tokens per day", tenant.quota.maxTokensPerDay ?? 0, nextDay - now);
-    }
-    return usage;
+  checkTokenBudget(tenantId: string, estimatedTokens = 0): Promise<TokenUsage> {
+    return this.#tokens.checkBudget(tenantId, estimatedTokens);
   }
 
   // --- workflows and executions -------------------------------------------------------------
@@ -408,7 +388,8 @@ export class Orchestrator {
     return this.#executions.get(tenantId, executionId);
   }
 
-  listExecutions(tenantId: string = DEFAULT_TENANT_ID, filter?: { workflowId?: string; status?: ExecutionStatus; limit?: number }): Promise<ExecutionRow[]> {
+  /** Newest first; `before` continues after the last execution of a previous page (cursor pagination). */
+  listExecutions(tenantId: string = DEFAULT_TENANT_ID, filter?: { workflowId?: string; status?: ExecutionStatus; limit?: number; before?: { createdAt: number; executionId: string } }): Promise<ExecutionRow[]> {
     return this.#executions.list(tenantId, filter);
   }
 
@@ -579,6 +560,110 @@ export class Orchestrator {
     return this.#secrets.delete(options.tenantId ?? DEFAULT_TENANT_ID, name, options.userId);
   }
 
+  // --- access and tenant content (the server's objects) ---------------------------------
+
+  /** Creates a tenant API key (`owner`, `operator`, `viewer`); `key` is returned this once and stored as a hash. */
+  async createApiKey(tenantId: string, input: CreateApiKeyInput, actor?: Actor): Promise<ApiKeyInfo & { key: string }> {
+    await this.#tenants.getActiveRow(tenantId);
+    return this.#apiKeys.create(tenantId, input, actor?.userId);
+  }
+  listApiKeys(tenantId: string): Promise<ApiKeyInfo[]> {
+    return this.#apiKeys.list(tenantId);
+  }
+  revokeApiKey(tenantId: string, keyId: string, actor?: Actor): Promise<ApiKeyInfo> {
+    return this.#apiKeys.revoke(tenantId, keyId, actor?.userId);
+  }
+  /** The principal a presented key proves (undefined: unknown, revoked, expired). */
+  authenticateApiKey(key: string): Promise<ApiPrincipal | undefined> {
+    return this.#apiKeys.authenticate(key);
+  }
+  /** Registers the configured platform admin key, or generates one when none exists (returned once). */
+  ensureAdminKey(configured?: string): Promise<{ key?: string; created: boolean }> {
+    return this.#apiKeys.ensureAdminKey(configured);
+  }
+
+  setPolicy(tenantId: string, policy: { name: string; description?: string; statements: PolicyStatement[] }, actor?: Actor): Promise<{ created: boolean }> {
+    return this.#policies.set(tenantId, policy, actor?.userId);
+  }
+  getPolicy(tenantId: string, name: string): Promise<TenantPolicy> {
+    return this.#policies.get(tenantId, name);
+  }
+  listPolicies(tenantId: string): Promise<TenantPolicy[]> {
+    return this.#policies.list(tenantId);
+  }
+  deletePolicy(tenantId: string, name: string, actor?: Actor): Promise<void> {
+    return this.#policies.delete(tenantId, name, actor?.userId);
+  }
+  /** `{ allowed, reason, matched }` for the request: role defaults plus the tenant's policies, deny wins. */
+  evaluatePolicy(request: PolicyRequest): Promise<PolicyDecision> {
+    return this.#policyEngine.evaluate(request);
+  }
+  /** Throws POLICY_DENIED (and audits the denial) unless the request is allowed. */
+  requirePermission(request: PolicyRequest): Promise<PolicyDecision> {
+    return this.#policyEngine.requirePermission(request);
+  }
+
+  setScript(tenantId: string, script: { name: string; runtime: string; code: string }, actor?: Actor): Promise<{ created: boolean }> {
+    return this.#scriptLibrary.set(tenantId, script, actor?.userId);
+  }
+  getScript(tenantId: string, name: string): Promise<LibraryScript> {
+    return this.#scriptLibrary.get(tenantId, name);
+  }
+  listScripts(tenantId: string): Promise<LibraryScript[]> {
+    return this.#scriptLibrary.list(tenantId);
+  }
+  deleteScript(tenantId: string, name: string, actor?: Actor): Promise<void> {
+    return this.#scriptLibrary.delete(tenantId, name, actor?.userId);
+  }
+
+  setMessageTemplate(tenantId: string, template: { name: string } & MessageTemplateContent, actor?: Actor): Promise<{ created: boolean }> {
+    return this.#templates.set(tenantId, template, actor?.userId);
+  }
+  getMessageTemplate(tenantId: string, name: string): Promise<MessageTemplate> {
+    return this.#templates.get(tenantId, name);
+  }
+  listMessageTemplates(tenantId: string): Promise<MessageTemplate[]> {
+    return this.#templates.list(tenantId);
+  }
+  deleteMessageTemplate(tenantId: string, name: string, actor?: Actor): Promise<void> {
+    return this.#templates.delete(tenantId, name, actor?.userId);
+  }
+  /** `(tenantId, name) => template | undefined`, for e-mail and notification steps. */
+  get messageTemplateLookup(): MessageTemplateLookup {
+    return this.#templates.lookup;
+  }
+
+  /** One request admission for an active tenant (the server calls it per request); throws RATE_LIMITED. */
+  async admitRequest(tenantId: string): Promise<LimitDecision> {
+    this.#assertOpen();
+    return this.#guard.admit(await this.#tenants.getActiveRow(tenantId));
+  }
+
+  async getStepExecution(stepExecutionId: string, tenantId: string = DEFAULT_TENANT_ID): Promise<StepRow> {
+    const row = await this.#store.engine.findStepExecution(tenantId, stepExecutionId);
+    if (!row) throw new NotFoundError("step execution", stepExecutionId);
+    return row;
+  }
+
+  /** This node's workers, ready / scheduled / leased tasks per tenant (one tenant's when given), and leases per node. */
+  async getSchedulerStatus(tenantId?: string): Promise<SchedulerStatus> {
+    const snapshot = await this.#store.access.queueSnapshot(this.#options.clock.now());
+    return { workers: this.#engine.workers, queue: tenantId === undefined ? snapshot.tenants : snapshot.tenants.filter((t) => t.tenantId === tenantId), leases: tenantId === undefined ? snapshot.leases : [] };
+  }
+
+  /** Seed 001's `/health`: `healthy` when the store answers and this node claims work (unless it only submits). */
+  async getHealth(): Promise<{ status: "healthy" | "unhealthy"; checks: Record<string, string>; stats: Record<string, number> }> {
+    const workers = this.#engine.workers;
+    const scheduler = workers.claiming || !this.#options.startWorkers ? "ok" : "stopped";
+    try {
+      const counts = await this.#store.access.platformCounts();
+      const stats = { active_executions: counts.running + counts.paused, queued_executions: counts.pending, total_workflows: counts.workflows, active_workflows: counts.activeWorkflows };
+      return { status: scheduler === "ok" && !this.#closed ? "healthy" : "unhealthy", checks: { database: "ok", scheduler, executor: "ok" }, stats };
+    } catch {
+      return { status: "unhealthy", checks: { database: "unavailable", scheduler, executor: "ok" }, stats: {} };
+    }
+  }
+
   // --- metrics and health ------------------------------------------------------------------
 
   async getMetrics(): Promise<OrchestratorMetrics> {
@@ -696,12 +781,4 @@ export class Orchestrator {
     };
   }
 
-  #today(): string {
-    return new Date(this.#options.clock.now()).toISOString().slice(0, 10);
-  }
-}
-
-function tokenUsage(row: { tenantId: string; day: string; inputTokens: number; outputTokens: number }, budget: number | null): TokenUsage {
-  const totalTokens = row.inputTokens + row.outputTokens;
-  return { ...row, totalTokens, remaining: budget === null ? null : Math.max(0, budget - totalTokens) };
 }

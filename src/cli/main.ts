@@ -1,18 +1,15 @@
-// The `synergymesh` command: `version`, `validate FILE...` and `run FILE` (docs/cli.md). `serve`
-// and the API commands arrive with the server. Commands set the exit code; main() returns it.
-import { readFileSync } from "node:fs";
+// The `synergymesh` command: `version`, `validate FILE...`, `run FILE` and `serve` (docs/cli.md).
+// The API commands (tenants, workflows, audit export over HTTP) are still to come. Commands set
+// the exit code; main() returns it.
 import { Command, CommanderError } from "commander";
 import { EXIT, UsageError, processIO, writeLine, type CliIO } from "./cli-io.js";
 import { formatIssueLines, locateIssue } from "./format-issues.js";
 import { addRunCommand } from "./run-command.js";
+import { addServeCommand } from "./serve-command.js";
+import { packageVersion } from "./version.js";
 import { addValidateCommand } from "./validate-command.js";
 
-/** The package's version: package.json is two folders up from src/cli, three from dist/src/cli. */
-export function packageVersion(): string {
-  const up = import.meta.url.includes("/dist/src/") ? "../../../package.json" : "../../package.json";
-  const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), "utf8")) as { version: string };
-  return pkg.version;
-}
+export { packageVersion };
 
 export function buildProgram(io: CliIO = processIO()): Command {
   const program = new Command("synergymesh")
@@ -30,6 +27,7 @@ export function buildProgram(io: CliIO = processIO()): Command {
     });
   addValidateCommand(program, io);
   addRunCommand(program, io);
+  addServeCommand(program, io);
   return program;
 }
 

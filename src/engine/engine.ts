@@ -93,6 +93,11 @@ export class Engine {
     return this.#options.pollMs;
   }
 
+  /** This node's workers now (scheduler status): whether it claims, and steps running of its capacity. */
+  get workers(): { nodeId: string; claiming: boolean; running: number; concurrency: number } {
+    return { nodeId: this.#options.nodeId, claiming: this.#running, running: this.#inFlight.size, concurrency: this.#options.concurrency };
+  }
+
   use(plugin: EnginePlugin): void {
     this.#plugins.push(plugin);
   }

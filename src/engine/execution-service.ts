@@ -127,7 +127,7 @@ export class ExecutionService {
     return { ...execution, steps: await this.#store.getSteps(tenantId, executionId) };
   }
 
-  list(tenantId: string, filter: { workflowId?: string; status?: ExecutionStatus; limit?: number } = {}) {
+  list(tenantId: string, filter: { workflowId?: string; status?: ExecutionStatus; limit?: number; before?: { createdAt: number; executionId: string } } = {}) {
     return this.#store.listExecutions({ tenantId, ...filter });
   }
 

@@ -5,7 +5,9 @@ import { SynergyMeshError } from "../core/errors.js";
 import type { ResourceQuota, TenantStatus, TenantTier } from "../tenancy/tiers.js";
 import { appendAudit, lockAuditHead, rowToAudit, rowToHead, saveAuditHead } from "./audit-append.js";
 import type { DialectAdapter } from "./dialect-adapter.js";
+import type { AccessStore } from "./access-store.js";
 import type { EngineStore } from "./engine-store.js";
+import { KyselyAccessStore } from "./kysely-access-store.js";
 import { KyselyEngineStore } from "./kysely-engine-store.js";
 import { KyselyTriggerStore } from "./kysely-trigger-store.js";
 import type { TriggerStore } from "./trigger-store.js";
@@ -32,6 +34,7 @@ export class KyselyStore implements Store {
   readonly dialect: StoreDialect;
   readonly engine: EngineStore;
   readonly triggers: TriggerStore;
+  readonly access: AccessStore;
   #adapter: DialectAdapter;
   #db: Kysely<Database>;
   #sealer: AuditSealer;
@@ -44,6 +47,7 @@ export class KyselyStore implements Store {
     this.#sealer = sealer;
     this.engine = new KyselyEngineStore(adapter, sealer);
     this.triggers = new KyselyTriggerStore(adapter, sealer);
+    this.access = new KyselyAccessStore(adapter, sealer);
   }
 
   async close(): Promise<void> {

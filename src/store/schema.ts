@@ -160,6 +160,28 @@ export interface TriggersTable {
   updated_at: number;
 }
 
+export interface ApiKeysTable {
+  key_id: string;
+  tenant_id: string | null;
+  prefix: string;
+  hash: string;
+  name: string;
+  role: string;
+  created_at: number;
+  expires_at: number | null;
+  revoked_at: number | null;
+  created_by: string | null;
+}
+
+export interface TenantDocumentsTable {
+  tenant_id: string;
+  kind: string;
+  name: string;
+  body: string;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface TriggerFiresTable {
   trigger_id: string;
   scheduled_at: number;
@@ -200,6 +222,8 @@ export interface Database {
   trigger_fires: TriggerFiresTable;
   strategies: StrategiesTable;
   strategy_runs: StrategyRunsTable;
+  api_keys: ApiKeysTable;
+  tenant_documents: TenantDocumentsTable;
   secrets: SecretsTable;
   workflows: WorkflowsTable;
   workflow_versions: WorkflowVersionsTable;

@@ -2,6 +2,7 @@
 // codebase (kysely-store.ts). No connection or transaction ever leaves the store: every verb that
 // changes state also appends its audit records, in the same transaction (SPEC D "Audit timing").
 import type { ResourceQuota, TenantStatus, TenantTier } from "../tenancy/tiers.js";
+import type { AccessStore } from "./access-store.js";
 import type { EngineStore } from "./engine-store.js";
 import type { TriggerStore } from "./trigger-store.js";
 import type { AuditChain, AuditEntry, AuditHeadRow, AuditRecordRow } from "./audit-types.js";
@@ -76,6 +77,8 @@ export interface Store {
   readonly engine: EngineStore;
   /** Triggers, their fires and diagnosis strategies (trigger-store.ts). */
   readonly triggers: TriggerStore;
+  /** API keys, per-tenant documents, the queue snapshot (access-store.ts). */
+  readonly access: AccessStore;
   close(): Promise<void>;
   /** Cheap liveness check for /health. */
   ping(): Promise<void>;

@@ -105,6 +105,43 @@ for (const dialect of DIALECTS) {
       assert.equal(await store.deleteSecret("tenant-aaaaaaaaaaaa", "k", []), false);
     });
 
+    test("API keys: unique prefixes, tenant-scoped listing and revocation, with audit records", async () => {
+      const key = (keyId: string, tenantId: string | null, prefix: string) => ({ keyId, tenantId, prefix, hash: "ab".repeat(32), name: keyId, role: tenantId ? "owner" : "admin", createdAt: 1, expiresAt: null, revokedAt: null, createdBy: "u" });
+      const a = "tenant-aaaaaaaaaaaa";
+      assert.equal(await store.access.insertApiKey(key("k1", a, "smk_prefix01"), [entry(a, "create_api_key")]), true);
+      assert.equal(await store.access.insertApiKey(key("k2", a, "smk_prefix01"), [entry(a, "create_api_key")]), false, "a taken prefix writes nothing");
+      assert.equal(await store.access.insertApiKey(key("k3", a, "smk_prefix03"), [entry(a, "create_api_key")]), true);
+      assert.equal(await store.access.insertApiKey(key("admin", null, "smk_prefix04"), [entry(a, "create_api_key")]), true);
+      assert.equal((await store.access.findApiKeyByPrefix("smk_prefix01"))?.keyId, "k1");
+      assert.deepEqual((await store.access.listApiKeys(a)).map((k) => k.keyId).sort(), ["k1", "k3"]);
+      assert.deepEqual((await store.access.listApiKeys(null)).map((k) => k.keyId), ["admin"]);
+      assert.equal(await store.access.revokeApiKey("tenant-bbbbbbbbbbbb", "k1", 5, []), undefined, "another tenant's key is not found");
+      assert.equal((await store.access.revokeApiKey(a, "k1", 5, [entry(a, "revoke_api_key")]))?.revokedAt, 5);
+      assert.equal(await store.access.revokeTenantApiKeys(a, 6, [entry(a, "revoke_api_key")]), 1, "only the live key is revoked again");
+      assert.equal((await store.access.findApiKeyByPrefix("smk_prefix04"))?.revokedAt, null, "the admin key has no tenant");
+      const actions = (await store.queryAudit({ tenantId: a, action: "revoke_api_key" })).length;
+      assert.equal(actions, 2);
+    });
+
+    test("tenant documents: upsert, read, list by kind and delete, per tenant", async () => {
+      const a = "tenant-aaaaaaaaaaaa";
+      assert.equal(await store.access.putDocument({ tenantId: a, kind: "script", name: "x.js", body: { code: "1" } }, 1, [entry(a, "set_script")]), true);
+      assert.equal(await store.access.putDocument({ tenantId: a, kind: "script", name: "x.js", body: { code: "2" } }, 2, [entry(a, "set_script")]), false);
+      assert.equal(await store.access.putDocument({ tenantId: a, kind: "policy", name: "x.js", body: { statements: [] } }, 3, [entry(a, "create_policy")]), true);
+      const doc = await store.access.getDocument(a, "script", "x.js");
+      assert.deepEqual([doc?.body, doc?.createdAt, doc?.updatedAt], [{ code: "2" }, 1, 2]);
+      assert.equal(await store.access.getDocument("tenant-bbbbbbbbbbbb", "script", "x.js"), undefined);
+      assert.deepEqual((await store.access.listDocuments(a, "policy")).map((d) => d.name), ["x.js"]);
+      assert.equal(await store.access.deleteDocument(a, "script", "x.js", [entry(a, "delete_script")]), true);
+      assert.equal(await store.access.deleteDocument(a, "script", "x.js", []), false);
+      assert.equal((await store.access.listDocuments(a, "policy")).length, 1, "other kinds stay");
+    });
+
+    test("queue snapshot and platform counts start empty", async () => {
+      assert.deepEqual(await store.access.queueSnapshot(0), { tenants: [], leases: [] });
+      assert.deepEqual(await store.access.platformCounts(), { workflows: 0, activeWorkflows: 0, pending: 0, running: 0, paused: 0 });
+    });
+
     test("opening again applies no migration twice and keeps the data", async () => {
       const again = await open();
       try {

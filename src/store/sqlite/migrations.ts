@@ -169,12 +169,34 @@ export const sqliteMigrations: Migration[] = [
     statements: [`CREATE INDEX executions_deadline ON executions (deadline_at) WHERE deadline_at IS NOT NULL`],
   },
   {
-    // Placeholder: number 5 belongs to the server's migration (api keys, policies), which lands
-    // first. The lead drops this entry at merge; it makes no change, so a database that ran it
-    // only lacks what the real 5 adds.
     version: 5,
-    name: "reserved-for-server",
-    statements: [],
+    name: "api-keys-and-tenant-documents",
+    statements: [
+      // The platform admin key has no tenant (NULL). Keys are found by their public prefix; only the SHA-256 of the whole key is kept.
+      `CREATE TABLE api_keys (
+        key_id TEXT PRIMARY KEY,
+        tenant_id TEXT,
+        prefix TEXT NOT NULL UNIQUE,
+        hash TEXT NOT NULL,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER,
+        revoked_at INTEGER,
+        created_by TEXT
+      ) STRICT`,
+      `CREATE INDEX api_keys_tenant ON api_keys (tenant_id)`,
+      // Per-tenant named JSON documents: policies, the script library and message templates.
+      `CREATE TABLE tenant_documents (
+        tenant_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        body TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (tenant_id, kind, name)
+      ) STRICT`,
+    ],
   },
   {
     version: 6,
