@@ -67,6 +67,7 @@ import type { EventListener } from "./events/event-bus.js";
 import type { EventInput } from "./events/tenant-event.js";
 import type { TriggerFireRow } from "./store/trigger-store.js";
 import type { Strategy, StrategyInput } from "./strategies/strategy-model.js";
+import { checkStrategyInput } from "./strategies/strategy-model.js";
 import type { CreateTriggerInput, Trigger, TriggerEvents, TriggerType, UpdateTriggerInput } from "./triggers/trigger-types.js";
 import type { WebhookDelivery, WebhookResult } from "./triggers/webhook/webhook-receiver.js";
 
@@ -516,8 +517,12 @@ export class Orchestrator {
     return this.#triggers.events;
   }
 
+  /** Creates a diagnosis strategy; its workflow must be one of the tenant's (NOT_FOUND otherwise). */
   createStrategy(input: StrategyInput | Record<string, unknown>, options: { tenantId?: string; userId?: string } = {}): Promise<Strategy> {
-    return this.#withActiveTenant(options.tenantId, (tenantId) => this.#triggers.strategies.create(tenantId, input, options.userId));
+    return this.#withActiveTenant(options.tenantId, async (tenantId) => {
+      await this.#strategyWorkflowExists(tenantId, checkStrategyInput(input));
+      return this.#triggers.strategies.create(tenantId, input, options.userId);
+    });
   }
 
   getStrategy(strategyId: string, tenantId: string = DEFAULT_TENANT_ID): Promise<Strategy> {
@@ -530,7 +535,15 @@ export class Orchestrator {
   }
 
   updateStrategy(strategyId: string, changes: Partial<StrategyInput> | Record<string, unknown>, options: { tenantId?: string; userId?: string } = {}): Promise<Strategy> {
-    return this.#withActiveTenant(options.tenantId, (tenantId) => this.#triggers.strategies.update(tenantId, strategyId, changes, options.userId));
+    return this.#withActiveTenant(options.tenantId, async (tenantId) => {
+      await this.#strategyWorkflowExists(tenantId, checkStrategyInput(changes, { partial: true }));
+      return this.#triggers.strategies.update(tenantId, strategyId, changes, options.userId);
+    });
+  }
+
+  /** A strategy may only start a workflow of its own tenant: another tenant's id answers like a missing one. */
+  async #strategyWorkflowExists(tenantId: string, input: Partial<StrategyInput>): Promise<void> {
+    if (input.workflowId !== undefined) await this.#workflows.get(tenantId, input.workflowId);
   }
 
   deleteStrategy(strategyId: string, options: { tenantId?: string; userId?: string } = {}): Promise<void> {

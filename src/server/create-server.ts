@@ -16,6 +16,7 @@ import { httpMetrics } from "./http-metrics.js";
 import type { Operation } from "./operation.js";
 import { isRawResult } from "./operation.js";
 import { rateLimitHeaders } from "./rate-limit-headers.js";
+import { registerHookRoutes } from "./routes/hooks.js";
 import { ALL_OPERATIONS } from "./routes/all-operations.js";
 import { registerSystemRoutes } from "./routes/system.js";
 import { runOperation } from "./run-operation.js";
@@ -84,7 +85,7 @@ export async function createServer(orch: Orchestrator, options: ServerOptions = 
   await app.register(fastifySwagger, {
     openapi: {
       openapi: "3.1.0",
-      info: { title: "SynergyMesh API", version: resolved.version, description: "Multi-tenant workflow orchestrator. Every path except /health and /hooks/* needs `Authorization: Bearer <API key>`." },
+      info: { title: "SynergyMesh API", version: resolved.version, description: "Multi-tenant workflow orchestrator. Every path except /health, /hooks/* (webhook trigger deliveries, signed) and /api/v1/agent-callbacks/* (signed) needs `Authorization: Bearer <API key>`." },
       components: { securitySchemes: { apiKey: { type: "http", scheme: "bearer" } } },
       security: [{ apiKey: [] }],
     },
@@ -96,6 +97,7 @@ export async function createServer(orch: Orchestrator, options: ServerOptions = 
 
   for (const op of ALL_OPERATIONS) addOperationRoute(app, orch, op);
   registerSystemRoutes(app, orch);
+  await registerHookRoutes(app, orch);
   registerGateway(app, orch, ALL_OPERATIONS, { version: resolved.version, metrics, ...(resolved.logger ? { logger: resolved.logger } : {}) });
   await app.ready();
   return app;

@@ -63,7 +63,8 @@ for (const dialect of DIALECTS) {
           for (const [, name] of path.matchAll(/\{([^}]+)\}/g)) {
             assert.ok(op.parameters?.some((p) => p.in === "path" && p.name === name && p.required === true), `${method} ${path} declares path parameter ${name}`);
           }
-          documented.add(`${method.toUpperCase()} ${path.replace(/\{([^}]+)\}/g, ":$1")}`);
+          // Fastify's wildcard `*` is documented as the path parameter `{*}`.
+          documented.add(`${method.toUpperCase()} ${path.replace("{*}", "*").replace(/\{([^}]+)\}/g, ":$1")}`);
         }
       }
       // Every route the server has, except the documentation page itself and the WebSocket upgrade.

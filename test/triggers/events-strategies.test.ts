@@ -118,7 +118,9 @@ for (const dialect of DIALECTS) {
       ]);
       assert.deepEqual(issuePaths(await t.orch.createStrategy({ name: "x", workflow_id: "w", symptoms: [], dedup_window: "soon" }).catch((e: unknown) => e)), ["dedupWindow", "symptoms"]);
       const low = await t.orch.createStrategy({ strategy_id: "restarts", name: "Many restarts", workflow_id: "diagnose_pod_crashloop", priority: 3, symptoms: [{ type: "metric", pattern: "restart_count", conditions: { operator: ">=", threshold: 5 } }] });
-      await assert.rejects(t.orch.createStrategy({ strategyId: "restarts", name: "again", workflowId: "w", symptoms: [{ type: "log", pattern: "x" }] }), { code: "CONFLICT" });
+      await assert.rejects(t.orch.createStrategy({ strategyId: "restarts", name: "again", workflowId: "diagnose_pod_crashloop", symptoms: [{ type: "log", pattern: "x" }] }), { code: "CONFLICT" });
+      // A strategy starts only a workflow of its own tenant.
+      await assert.rejects(t.orch.createStrategy({ name: "nowhere", workflowId: "no-such-workflow", symptoms: [{ type: "log", pattern: "x" }] }), { code: "NOT_FOUND" });
       const updated = await t.orch.updateStrategy(low.strategyId, { priority: 4, enabled: false });
       assert.deepEqual([updated.priority, updated.enabled], [4, false]);
       const other = await t.orch.createTenant("other", "basic" as never);

@@ -1,5 +1,5 @@
 // Who is calling: `Authorization: Bearer <key>` proves a principal (tenant key or platform admin).
-// Every path needs a key except /health and webhook deliveries (/hooks/...); the check works on the
+// Every path needs a key except /health, webhook deliveries (/hooks/...) and agent callbacks (signed); the check works on the
 // decoded, lower-cased path without trailing slashes, so no spelling of a path escapes it.
 import { SynergyMeshError } from "../../core/errors.js";
 import type { Orchestrator } from "../../orchestrator.js";
@@ -21,7 +21,7 @@ export function isPublicPath(url: string, options: { publicDocs: boolean }): boo
   }
   path = path.toLowerCase().replace(/\/+$/, "");
   if (path.split("/").some((segment) => segment === ".." || segment === ".")) return false;
-  if (path === "/health" || path.startsWith("/hooks/") || path === "/ws") return true;
+  if (path === "/health" || path.startsWith("/hooks/") || path.startsWith("/api/v1/agent-callbacks/") || path === "/ws") return true;
   return options.publicDocs && (path === "/docs" || path.startsWith("/docs/") || path === "/openapi.json");
 }
 

@@ -7,10 +7,12 @@ import { contentOperations } from "./content.js";
 import { executionOperations } from "./executions.js";
 import { secretOperations } from "./secrets.js";
 import { tenantOperations } from "./tenants.js";
+import { triggerOperations } from "./triggers.js";
 import { workflowOperations } from "./workflows.js";
 
 export const ALL_OPERATIONS: readonly Operation[] = [
   ...workflowOperations,
+  ...triggerOperations,
   ...executionOperations,
   ...tenantOperations,
   ...accessOperations,
