@@ -72,7 +72,7 @@ async function serveUntil(stopSignal: Promise<string>, options: ServeOptions, po
       const demo = await ensureDemoTenant(orch, fileURLToPath(new URL(import.meta.url.includes("/dist/src/") ? "../../../examples/" : "../../examples/", import.meta.url)));
       if (demo.ownerKey) {
         writeLine(io.stdout, `demo tenant ${demo.tenantId} owner key (shown once): ${demo.ownerKey}`);
-        writeLine(io.stdout, `demo workflows loaded: ${demo.loaded.length}; skipped until their step types exist: ${demo.skipped.length}`);
+        writeLine(io.stdout, `demo workflows loaded: ${demo.loaded.length}; skipped (each needs operator configuration or is a fragment; the reason follows): ${demo.skipped.length}`);
         for (const s of demo.skipped) writeLine(io.stdout, `  skipped ${s.file.replace(/^.*\/examples\//, "examples/")}: ${s.reason.split("\n", 1)[0]?.replace(/; known types: .*$/, "")}`);
       } else {
         writeLine(io.stdout, `demo tenant ${demo.tenantId} (its key was printed on the first start)`);
