@@ -21,7 +21,10 @@ describe("executor conformance", () => {
   before(async () => {
     server = await startLocalServer();
     // Tenant-given URLs may reach the local peer and nothing else private.
-    t = await openTestOrchestrator("sqlite", { leaseMs: 60_000, egress: { allow: ["127.0.0.1"] }, commands: { programs: { echo: "/usr/bin/echo", sleep: "/usr/bin/sleep", printenv: "/usr/bin/printenv" } } });
+    t = await openTestOrchestrator("sqlite", { leaseMs: 60_000, egress: { allow: ["127.0.0.1"] }, commands: { programs: { echo: "/usr/bin/echo", sleep: "/usr/bin/sleep", printenv: "/usr/bin/printenv" } },
+      // An operator-configured agent service on the local peer, its key in a tenant secret.
+      agents: { conformance: { baseUrl: server.origin, apiKeySecret: "conformance_token", pollIntervalMs: 0, egress: { allow: ["127.0.0.1"] } } },
+    });
     await t.orch.setSecret("conformance_token", SECRET);
   });
   after(async () => {
@@ -35,7 +38,7 @@ describe("executor conformance", () => {
 
   async function start(c: ConformanceCase, config: Record<string, unknown>, step: Record<string, unknown> = {}, input: Record<string, unknown> = { n: 21 }) {
     for (const workflow of c.workflows ?? []) await t.orch.registerWorkflow(workflow);
-    const id = `conf-${c.type.replace(/_/g, "-")}-${++names}`;
+    const id = `conf-${(c.label ?? c.type).replace(/[^a-z]+/g, "-")}-${++names}`;
     await t.orch.registerWorkflow({ id, name: id, steps: [{ id: "step", type: c.type, config, ...step }] });
     const started = t.orch.startExecution(id, { base: server.origin, ...input });
     return (await started).executionId;
@@ -62,7 +65,7 @@ describe("executor conformance", () => {
   }
 
   for (const c of CASES) {
-    describe(c.type, () => {
+    describe(c.label ?? c.type, () => {
       test("completes with its output", async () => {
         c.ok.arrange?.({ server });
         const executionId = await start(c, c.ok.config);

@@ -14,6 +14,8 @@ type NotApplicable = { notApplicable: string };
 
 export interface ConformanceCase {
   type: string;
+  /** How the suite names the case when one type has several (`script (python)`). */
+  label?: string;
   /** Workflows the case needs besides its own (a subworkflow's child), as definition objects. */
   workflows?: object[];
   /** A config that completes (after `act`, if the step waits for one), and what its output must satisfy. */
@@ -208,7 +210,55 @@ export const CASES: ConformanceCase[] = [
     secret: { config: { tool: "printenv", args: ["TOKEN"], env: { TOKEN: "{{secrets.conformance_token}}" } } },
     egress: { notApplicable: "a local program is the operator's allow-listed binary, not a network call; the agent manager path passes the egress policy (command.test.ts)" },
   },
+  {
+    type: "script",
+    label: "script (python)",
+    ok: { config: { runtime: "python", code: "def main(input):\n    return {'doubled': input['n'] * 2}\n", args: { n: 21 } }, check: (o) => assertField(o, "doubled", 42) },
+    hang: { config: { runtime: "python", code: "def main(input):\n    while True:\n        pass\n", timeout: "1h" } },
+    transient: { notApplicable: "a script is deterministic over its input: it has no transient failures, and a raised error is not retried" },
+    idempotency: { notApplicable: "a script has no peer to hand the key to (no network, no host access)" },
+    secret: { config: { runtime: "python", code: "def main(input):\n    return {'echoed': input['token']}\n", args: { token: "{{secrets.conformance_token}}" } } },
+    egress: { notApplicable: "a Python script has no network access (sockets and the js bridge are closed)" },
+  },
+  {
+    type: "ai_analysis",
+    ok: { config: { base_url: "{{input.base}}/v1", model: "m" }, arrange: (peer) => chatServer(peer, () => ROOT_CAUSE), check: (o) => assertField(o, "analysis", undefined, (a) => (a as { root_cause?: string }).root_cause === "OOM") },
+    hang: { config: { base_url: "{{input.base}}/v1", model: "m" }, arrange: hangingServer },
+    transient: {
+      config: { base_url: "{{input.base}}/v1", model: "m" },
+      arrange: (peer) => {
+        let calls = 0;
+        chatServer(peer, () => ROOT_CAUSE, () => ++calls === 1);
+      },
+    },
+    idempotency: { config: { base_url: "{{input.base}}/v1", model: "m" }, arrange: (peer) => chatServer(peer, () => ROOT_CAUSE), observed: idempotencyHeader },
+    secret: { config: { base_url: "{{input.base}}/v1", model: "m", api_key: "{{secrets.conformance_token}}" }, arrange: (peer) => chatServer(peer, (auth) => ROOT_CAUSE.replace("the container ran out of memory", `key ${auth}`)) },
+    egress: { config: { base_url: "http://169.254.169.254/v1", model: "m" } },
+  },
+  {
+    type: "agent",
+    ok: { config: { agent_id: "conformance", task: "sum", input: { n: "{{input.n}}" } }, arrange: (peer) => agentServer(peer, () => ({ sum: 21 })), check: (o) => assertField(o, "sum", 21) },
+    hang: { config: { agent_id: "conformance", task: "sum" }, arrange: hangingServer },
+    transient: {
+      config: { agent_id: "conformance", task: "sum" },
+      arrange: (peer) => {
+        let calls = 0;
+        agentServer(peer, () => ({ sum: 1 }), () => ++calls === 1);
+      },
+    },
+    idempotency: { config: { agent_id: "conformance", task: "sum" }, arrange: (peer) => agentServer(peer, () => ({})), observed: (peer) => (JSON.parse(peer.server.requests.at(-1)?.body ?? "{}") as { idempotency_key?: string }).idempotency_key },
+    // The key comes from the tenant's secret named in the operator's agent config.
+    secret: { config: { agent_id: "conformance", task: "sum" }, arrange: (peer) => agentServer(peer, (auth) => ({ echoed: auth })) },
+    egress: { notApplicable: "an agent service is configured by the operator (trusted by config, with its own egress policy; agent.test.ts), not given by the tenant" },
+  },
 ];
+
+const ROOT_CAUSE = JSON.stringify({ root_cause: "OOM", confidence: 0.9, summary: "the container ran out of memory", evidence: ["OOMKilled"], recommended_action: "raise the limit" });
+
+/** An agent service: `POST /tasks` answers `200 { output }` (or 503 while `fail()` says so). */
+function agentServer(peer: Peer, output: (authorization: string) => unknown, fail: () => boolean = () => false): void {
+  peer.server.handle((request, res) => (fail() ? sendJson(res, 503, { error: "busy" }) : sendJson(res, 200, { output: output(String(request.headers.authorization ?? "")) })));
+}
 
 /** A chat-completions endpoint: answers `reply(authorization)`, or 503 while `fail()` says so. */
 function chatServer(peer: Peer, reply: (authorization: string) => string, fail: () => boolean = () => false): void {
