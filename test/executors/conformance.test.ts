@@ -3,12 +3,18 @@
 // running attempt, a transient failure is retried, the idempotency key reaches the peer, secrets
 // never show in outputs, errors or logs, and tenant-given addresses pass the egress policy.
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
 import { after, before, beforeEach, describe, test } from "node:test";
 import { openTestOrchestrator } from "synergymesh/testing";
 import type { TestOrchestrator } from "synergymesh/testing";
 import { sendJson, startLocalServer } from "../net/local-http-server.js";
 import type { LocalServer } from "../net/local-http-server.js";
 import { CASES } from "./conformance/cases.js";
+import { startLocalSmtpServer } from "./local-smtp-server.js";
+import type { LocalSmtpServer } from "./local-smtp-server.js";
 import type { ConformanceCase } from "./conformance/cases.js";
 
 const SECRET = "cf-secret-7d41e09b5a";
@@ -16,24 +22,36 @@ const SECRET = "cf-secret-7d41e09b5a";
 describe("executor conformance", () => {
   let t: TestOrchestrator;
   let server: LocalServer;
+  let smtp: LocalSmtpServer;
+  let dir: string;
   let names = 0;
 
   before(async () => {
     server = await startLocalServer();
+    smtp = await startLocalSmtpServer();
+    dir = mkdtempSync(join(tmpdir(), "conformance-"));
+    new Database(join(dir, "conformance.db")).close();
     // Tenant-given URLs may reach the local peer and nothing else private.
     t = await openTestOrchestrator("sqlite", { leaseMs: 60_000, egress: { allow: ["127.0.0.1"] }, commands: { programs: { echo: "/usr/bin/echo", sleep: "/usr/bin/sleep", printenv: "/usr/bin/printenv" } },
       // An operator-configured agent service on the local peer, its key in a tenant secret.
+      smtp: { host: "127.0.0.1", port: smtp.port, from: "SynergyMesh <noreply@synergymesh.test>", timeoutMs: 10_000 },
+      databases: { conformance: { url: join(dir, "conformance.db") } },
       agents: { conformance: { baseUrl: server.origin, apiKeySecret: "conformance_token", pollIntervalMs: 0, egress: { allow: ["127.0.0.1"] } } },
     });
     await t.orch.setSecret("conformance_token", SECRET);
   });
   after(async () => {
     await server.close();
+    await smtp.close();
     await t.dispose();
+    rmSync(dir, { recursive: true, force: true });
   });
   beforeEach(() => {
     server.requests.length = 0;
     server.handle((_, res) => sendJson(res, 200, { ok: true }));
+    smtp.messages.length = 0;
+    smtp.holdData = false;
+    smtp.onRecipient = () => undefined;
   });
 
   async function start(c: ConformanceCase, config: Record<string, unknown>, step: Record<string, unknown> = {}, input: Record<string, unknown> = { n: 21 }) {
@@ -67,7 +85,7 @@ describe("executor conformance", () => {
   for (const c of CASES) {
     describe(c.label ?? c.type, () => {
       test("completes with its output", async () => {
-        c.ok.arrange?.({ server });
+        c.ok.arrange?.({ server, smtp });
         const executionId = await start(c, c.ok.config);
         await c.ok.act?.(t, executionId);
         const done = await t.orch.waitForExecution(executionId);
@@ -80,7 +98,7 @@ describe("executor conformance", () => {
         notApplicable("step timeout and cancellation", hang.notApplicable);
       } else {
         test("a step timeout aborts the running attempt: timed_out, and the peer is let go", async () => {
-          const peer = hang.arrange?.({ server });
+          const peer = hang.arrange?.({ server, smtp });
           const executionId = await start(c, hang.config, { timeout: "5s" });
           await running(executionId);
           await peer?.arrived;
@@ -93,7 +111,7 @@ describe("executor conformance", () => {
         });
 
         test("cancelling the execution aborts the running attempt", async () => {
-          const peer = hang.arrange?.({ server });
+          const peer = hang.arrange?.({ server, smtp });
           const executionId = await start(c, hang.config);
           await running(executionId);
           await peer?.arrived;
@@ -111,7 +129,7 @@ describe("executor conformance", () => {
         notApplicable("retries of a transient failure", transient.notApplicable);
       } else {
         test("a transient failure is retried by the step's retry policy, then succeeds", async () => {
-          transient.arrange({ server });
+          transient.arrange({ server, smtp });
           const executionId = await start(c, transient.config, { retry: { max_attempts: 2, initial_delay: "1s" } });
           const backoff = await t.clock.timerOf(1_000);
           await t.clock.advance(backoff.at - t.clock.now());
@@ -126,11 +144,11 @@ describe("executor conformance", () => {
         notApplicable("the idempotency key", idempotency.notApplicable);
       } else {
         test("the peer sees the attempt's idempotency key {execution}:{step}:{attempt}", async () => {
-          idempotency.arrange?.({ server });
+          idempotency.arrange?.({ server, smtp });
           const executionId = await start(c, idempotency.config);
           const done = await t.orch.waitForExecution(executionId);
           assert.equal(done.status, "completed", done.steps[0]?.error ?? "");
-          assert.equal(idempotency.observed({ server }), `${executionId}:step:0${idempotency.suffix ?? ""}`);
+          assert.equal(idempotency.observed({ server, smtp }), `${executionId}:step:0${idempotency.suffix ?? ""}`);
         });
       }
 
@@ -139,7 +157,7 @@ describe("executor conformance", () => {
         notApplicable("secrets", secret.notApplicable);
       } else {
         test("a secret is used but never shows in the output, errors or logs", async () => {
-          secret.arrange?.({ server });
+          secret.arrange?.({ server, smtp });
           const ok = await start(c, secret.config);
           assert.equal((await t.orch.waitForExecution(ok)).status, "completed");
           // And when the attempt fails, its error does not carry the secret either.

@@ -3,11 +3,15 @@
 // does not apply to a type says why (the suite asserts a reason is given, so none is skipped quietly).
 import type { TestOrchestrator } from "synergymesh/testing";
 import type { LocalServer } from "../../net/local-http-server.js";
+import type { LocalSmtpServer } from "../local-smtp-server.js";
+import { header, smtpError } from "../local-smtp-server.js";
 import { sendJson } from "../../net/local-http-server.js";
 
 export interface Peer {
   /** The local HTTP server every outbound type talks to. */
   server: LocalServer;
+  /** The local SMTP server of `email` steps. */
+  smtp: LocalSmtpServer;
 }
 
 type NotApplicable = { notApplicable: string };
@@ -250,6 +254,38 @@ export const CASES: ConformanceCase[] = [
     // The key comes from the tenant's secret named in the operator's agent config.
     secret: { config: { agent_id: "conformance", task: "sum" }, arrange: (peer) => agentServer(peer, (auth) => ({ echoed: auth })) },
     egress: { notApplicable: "an agent service is configured by the operator (trusted by config, with its own egress policy; agent.test.ts), not given by the tenant" },
+  },
+  {
+    type: "email",
+    ok: { config: { to: "ops@example.com", subject: "done", text: "n = {{input.n}}" }, check: (o) => assertField(o, "accepted", undefined, (v) => JSON.stringify(v) === '["ops@example.com"]') },
+    hang: {
+      config: { to: "ops@example.com", subject: "held", text: "never answered" },
+      arrange: (peer) => {
+        peer.smtp.holdData = true;
+        const held = peer.smtp.held();
+        return { arrived: held.arrived, released: held.closed };
+      },
+    },
+    transient: {
+      config: { to: "ops@example.com", subject: "retry", text: "again" },
+      arrange: (peer) => {
+        let calls = 0;
+        peer.smtp.onRecipient = () => (++calls === 1 ? smtpError(451, "try again later") : undefined);
+      },
+    },
+    idempotency: { config: { to: "ops@example.com", subject: "key", text: "k" }, observed: (peer) => header(peer.smtp.messages.at(-1)?.raw ?? "", "x-idempotency-key") },
+    // The secret legitimately goes out in the mail; it must not come back in the output or logs.
+    secret: { config: { to: "ops@example.com", subject: "token", text: "token {{secrets.conformance_token}}" } },
+    egress: { notApplicable: "the SMTP server is configured by the operator (trusted by config, SPEC D Egress), not given by the tenant" },
+  },
+  {
+    type: "database",
+    ok: { config: { connection: "conformance", query: "SELECT ? + 1 AS v", params: ["{{input.n}}"] }, check: (o) => assertField(o, "rows", undefined, (rows) => JSON.stringify(rows) === '[{"v":22}]') },
+    hang: { notApplicable: "SQLite is interrupted between rows and PostgreSQL by pg_cancel_backend: database.test.ts cancels and times out real long statements on both" },
+    transient: { notApplicable: "a failed statement is retried by the step's policy like any error; no statement here fails only once" },
+    idempotency: { notApplicable: "a database has no key header: inserts use the key through `idempotency_column` (database.test.ts)" },
+    secret: { config: { connection: "conformance", query: "SELECT ? AS v", params: ["{{secrets.conformance_token}}"] } },
+    egress: { notApplicable: "database connections are configured by the operator (trusted by config, SPEC D Egress), not given by the tenant" },
   },
 ];
 
