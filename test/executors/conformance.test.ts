@@ -14,6 +14,7 @@ import { sendJson, startLocalServer } from "../net/local-http-server.js";
 import type { LocalServer } from "../net/local-http-server.js";
 import { CASES } from "./conformance/cases.js";
 import { startLocalSmtpServer } from "./local-smtp-server.js";
+import { startHttpMcpServer } from "./mcp/test-mcp-server.js";
 import type { LocalSmtpServer } from "./local-smtp-server.js";
 import type { ConformanceCase } from "./conformance/cases.js";
 
@@ -24,11 +25,14 @@ describe("executor conformance", () => {
   let server: LocalServer;
   let smtp: LocalSmtpServer;
   let dir: string;
+  let mcpServer: Awaited<ReturnType<typeof startHttpMcpServer>>;
+  const mcp: { onCall?: (tool: string) => void; onHangCancelled?: () => void } = {};
   let names = 0;
 
   before(async () => {
     server = await startLocalServer();
     smtp = await startLocalSmtpServer();
+    mcpServer = await startHttpMcpServer({ onCall: (tool) => mcp.onCall?.(tool), onHangCancelled: () => mcp.onHangCancelled?.() });
     dir = mkdtempSync(join(tmpdir(), "conformance-"));
     new Database(join(dir, "conformance.db")).close();
     // Tenant-given URLs may reach the local peer and nothing else private.
@@ -43,6 +47,7 @@ describe("executor conformance", () => {
   after(async () => {
     await server.close();
     await smtp.close();
+    await mcpServer.close();
     await t.dispose();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -52,13 +57,15 @@ describe("executor conformance", () => {
     smtp.messages.length = 0;
     smtp.holdData = false;
     smtp.onRecipient = () => undefined;
+    delete mcp.onCall;
+    delete mcp.onHangCancelled;
   });
 
   async function start(c: ConformanceCase, config: Record<string, unknown>, step: Record<string, unknown> = {}, input: Record<string, unknown> = { n: 21 }) {
     for (const workflow of c.workflows ?? []) await t.orch.registerWorkflow(workflow);
     const id = `conf-${(c.label ?? c.type).replace(/[^a-z]+/g, "-")}-${++names}`;
     await t.orch.registerWorkflow({ id, name: id, steps: [{ id: "step", type: c.type, config, ...step }] });
-    const started = t.orch.startExecution(id, { base: server.origin, ...input });
+    const started = t.orch.startExecution(id, { base: server.origin, mcp: mcpServer.url, ...input });
     return (await started).executionId;
   }
 
@@ -85,7 +92,7 @@ describe("executor conformance", () => {
   for (const c of CASES) {
     describe(c.label ?? c.type, () => {
       test("completes with its output", async () => {
-        c.ok.arrange?.({ server, smtp });
+        c.ok.arrange?.({ server, smtp, mcp });
         const executionId = await start(c, c.ok.config);
         await c.ok.act?.(t, executionId);
         const done = await t.orch.waitForExecution(executionId);
@@ -98,7 +105,7 @@ describe("executor conformance", () => {
         notApplicable("step timeout and cancellation", hang.notApplicable);
       } else {
         test("a step timeout aborts the running attempt: timed_out, and the peer is let go", async () => {
-          const peer = hang.arrange?.({ server, smtp });
+          const peer = hang.arrange?.({ server, smtp, mcp });
           const executionId = await start(c, hang.config, { timeout: "5s" });
           await running(executionId);
           await peer?.arrived;
@@ -111,7 +118,7 @@ describe("executor conformance", () => {
         });
 
         test("cancelling the execution aborts the running attempt", async () => {
-          const peer = hang.arrange?.({ server, smtp });
+          const peer = hang.arrange?.({ server, smtp, mcp });
           const executionId = await start(c, hang.config);
           await running(executionId);
           await peer?.arrived;
@@ -129,7 +136,7 @@ describe("executor conformance", () => {
         notApplicable("retries of a transient failure", transient.notApplicable);
       } else {
         test("a transient failure is retried by the step's retry policy, then succeeds", async () => {
-          transient.arrange({ server, smtp });
+          transient.arrange({ server, smtp, mcp });
           const executionId = await start(c, transient.config, { retry: { max_attempts: 2, initial_delay: "1s" } });
           const backoff = await t.clock.timerOf(1_000);
           await t.clock.advance(backoff.at - t.clock.now());
@@ -144,11 +151,11 @@ describe("executor conformance", () => {
         notApplicable("the idempotency key", idempotency.notApplicable);
       } else {
         test("the peer sees the attempt's idempotency key {execution}:{step}:{attempt}", async () => {
-          idempotency.arrange?.({ server, smtp });
+          idempotency.arrange?.({ server, smtp, mcp });
           const executionId = await start(c, idempotency.config);
           const done = await t.orch.waitForExecution(executionId);
           assert.equal(done.status, "completed", done.steps[0]?.error ?? "");
-          assert.equal(idempotency.observed({ server, smtp }), `${executionId}:step:0${idempotency.suffix ?? ""}`);
+          assert.equal(idempotency.observed({ server, smtp, mcp }), `${executionId}:step:0${idempotency.suffix ?? ""}`);
         });
       }
 
@@ -157,7 +164,7 @@ describe("executor conformance", () => {
         notApplicable("secrets", secret.notApplicable);
       } else {
         test("a secret is used but never shows in the output, errors or logs", async () => {
-          secret.arrange?.({ server, smtp });
+          secret.arrange?.({ server, smtp, mcp });
           const ok = await start(c, secret.config);
           assert.equal((await t.orch.waitForExecution(ok)).status, "completed");
           // And when the attempt fails, its error does not carry the secret either.

@@ -12,6 +12,8 @@ export interface Peer {
   server: LocalServer;
   /** The local SMTP server of `email` steps. */
   smtp: LocalSmtpServer;
+  /** The local MCP server's events (its tools report calls and cancellations here). */
+  mcp: { onCall?: (tool: string) => void; onHangCancelled?: () => void };
 }
 
 type NotApplicable = { notApplicable: string };
@@ -286,6 +288,26 @@ export const CASES: ConformanceCase[] = [
     idempotency: { notApplicable: "a database has no key header: inserts use the key through `idempotency_column` (database.test.ts)" },
     secret: { config: { connection: "conformance", query: "SELECT ? AS v", params: ["{{secrets.conformance_token}}"] } },
     egress: { notApplicable: "database connections are configured by the operator (trusted by config, SPEC D Egress), not given by the tenant" },
+  },
+  {
+    type: "mcp",
+    ok: { config: { url: "{{input.mcp}}", tool: "add", arguments: { a: 1, b: 2 } }, check: (o) => assertField(o, "content", undefined, (c) => JSON.stringify(c).includes("1 + 2 = 3")) },
+    hang: {
+      config: { url: "{{input.mcp}}", tool: "hang" },
+      arrange: (peer) => {
+        let arrive!: () => void;
+        let release!: () => void;
+        const arrived = new Promise<void>((resolve) => (arrive = resolve));
+        const released = new Promise<void>((resolve) => (release = resolve));
+        peer.mcp.onCall = (tool) => tool === "hang" && arrive();
+        peer.mcp.onHangCancelled = () => release();
+        return { arrived, released };
+      },
+    },
+    transient: { notApplicable: "a tool error (isError) is the tool's answer and final; transport failures are retried like any error (mcp.test.ts)" },
+    idempotency: { notApplicable: "MCP's tools/call has no idempotency field for the key to travel in" },
+    secret: { config: { url: "{{input.mcp}}", tool: "create_session", arguments: { user_id: "{{secrets.conformance_token}}", agent_id: "a" } } },
+    egress: { config: { url: "http://169.254.169.254/mcp", tool: "add", arguments: { a: 1, b: 2 } } },
   },
 ];
 
