@@ -309,6 +309,23 @@ export const CASES: ConformanceCase[] = [
     secret: { config: { url: "{{input.mcp}}", tool: "create_session", arguments: { user_id: "{{secrets.conformance_token}}", agent_id: "a" } } },
     egress: { config: { url: "http://169.254.169.254/mcp", tool: "add", arguments: { a: 1, b: 2 } } },
   },
+  {
+    type: "remediation",
+    ok: {
+      config: { action_type: "echo", action: "patched", args: ["{{input.n}}"] },
+      // It asks first (its default); an operator approves.
+      act: async (t, executionId) => {
+        await until(async () => (await t.orch.getExecution(executionId)).steps[0]?.status === "waiting");
+        await t.orch.decideApproval(executionId, "step", { approved: true, userId: "conformance" });
+      },
+      check: (o) => assertField(o, "stdout", "patched 21\n"),
+    },
+    hang: { config: { action_type: "sleep", action: "3600", require_approval: false } },
+    transient: { notApplicable: "its action is a command: a failing run is retried like any failure (command.test.ts); none here fails only once" },
+    idempotency: { notApplicable: "a local program gets no key; the agent manager path carries Idempotency-Key (command.test.ts)" },
+    secret: { config: { action_type: "printenv", action: "TOKEN", env: { TOKEN: "{{secrets.conformance_token}}" }, require_approval: false } },
+    egress: { notApplicable: "its action is the operator's allow-listed program; the agent manager path passes the egress policy (command.test.ts)" },
+  },
 ];
 
 const ROOT_CAUSE = JSON.stringify({ root_cause: "OOM", confidence: 0.9, summary: "the container ran out of memory", evidence: ["OOMKilled"], recommended_action: "raise the limit" });
