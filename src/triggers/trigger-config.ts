@@ -67,7 +67,6 @@ const webhookSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
-    if (c.secret === undefined && c.public !== true) ctx.addIssue({ code: "custom", path: ["secret"], message: "required: a webhook trigger needs a secret to verify signatures, or `public: true` to accept unsigned calls (with public rate and size limits)" });
     if (c.secret !== undefined && c.public === true) ctx.addIssue({ code: "custom", path: ["public"], message: "a trigger with a secret is not public; remove one of them" });
   });
 
@@ -110,6 +109,23 @@ const conditionSchema = z
 const SCHEMAS = { schedule: scheduleSchema, webhook: webhookSchema, event: eventSchema, condition: conditionSchema } as const;
 
 /** Checks a trigger's config; returns it normalized (webhook path without a leading '/') or throws every problem. */
+export const UNSIGNED_WEBHOOK = "required: a webhook trigger needs a secret to verify signatures, or `public: true` to accept unsigned calls (with public rate and size limits)";
+
+/**
+ * A webhook trigger with neither a secret nor `public: true` would take anyone's calls. The API
+ * refuses it; a definition's (seed 001 writes one) is stored disabled with this reason.
+ */
+export function isUnsignedWebhook(type: string, config: Record<string, unknown>): boolean {
+  return type === "webhook" && config.secret === undefined && config.public !== true;
+}
+
+/** As checkTriggerConfig, and a webhook must have a secret or be public (API-created triggers). */
+export function checkApiTriggerConfig(type: string, config: unknown, path = "config"): Record<string, unknown> {
+  const checked = checkTriggerConfig(type, config, path);
+  if (isUnsignedWebhook(type, checked)) throw new ValidationError([{ path: `${path}.secret`, message: UNSIGNED_WEBHOOK }]);
+  return checked;
+}
+
 export function checkTriggerConfig(type: string, config: unknown, path = "config"): Record<string, unknown> {
   const issues = triggerConfigIssues(type, config, path);
   if (issues.length > 0) throw new ValidationError(issues);

@@ -10,7 +10,7 @@ import { newId } from "../core/ids.js";
 import type { TriggerRow, TriggerStore, TriggerType } from "../store/trigger-store.js";
 import type { WorkflowDefinition } from "../workflow/model.js";
 import { nextFireTime, nextFireTimes } from "./cron/cron-schedule.js";
-import { TRIGGER_TYPES, checkTriggerConfig, scheduleSettings, triggerConfigIssues } from "./trigger-config.js";
+import { TRIGGER_TYPES, UNSIGNED_WEBHOOK, checkApiTriggerConfig, checkTriggerConfig, isUnsignedWebhook, scheduleSettings, triggerConfigIssues } from "./trigger-config.js";
 import type { CreateTriggerInput, Trigger, UpdateTriggerInput } from "./trigger-types.js";
 
 const SHOWN_FIRE_TIMES = 5;
@@ -35,7 +35,7 @@ export class TriggerService {
     if (input.enabled !== undefined && typeof input.enabled !== "boolean") issues.push({ path: "enabled", message: "must be true or false" });
     issues.push(...triggerConfigIssues(input.type, input.config ?? {}, "config", "type"));
     if (issues.length > 0) throw new ValidationError(issues);
-    const config = checkTriggerConfig(input.type, input.config ?? {});
+    const config = checkApiTriggerConfig(input.type, input.config ?? {});
     const now = this.#clock.now();
     const enabled = input.enabled ?? true;
     const row: TriggerRow = {
@@ -80,7 +80,7 @@ export class TriggerService {
     if (input.enabled !== undefined && typeof input.enabled !== "boolean") issues.push({ path: "enabled", message: "must be true or false" });
     if (input.config !== undefined) issues.push(...triggerConfigIssues(before.type, input.config, "config"));
     if (issues.length > 0) throw new ValidationError(issues);
-    const config = input.config !== undefined ? checkTriggerConfig(before.type, input.config) : undefined;
+    const config = input.config !== undefined ? checkApiTriggerConfig(before.type, input.config) : undefined;
     const now = this.#clock.now();
     const result = await this.#store.updateTrigger(tenantId, triggerId, (current) => {
       const nextConfig = config ?? current.config;
@@ -138,7 +138,10 @@ export class TriggerService {
       const triggerId = `def-${createHash("sha256").update(`${tenantId}\u0000${base}\u0000${occurrence}`).digest("hex").slice(0, 24)}`;
       const config = checkTriggerConfig(type, t.config);
       const before = existing.get(triggerId);
-      const resetSchedule = before === undefined || JSON.stringify(timingOf(type, before.config)) !== JSON.stringify(timingOf(type, config)) || (t.enabled && !before.enabled);
+      // An unsigned, non-public webhook (seed 001 writes one) is kept but takes no calls until fixed.
+      const unsigned = isUnsignedWebhook(type, config);
+      const enabled = t.enabled && !unsigned;
+      const resetSchedule = before === undefined || JSON.stringify(timingOf(type, before.config)) !== JSON.stringify(timingOf(type, config)) || (enabled && !before.enabled);
       return {
         tenantId,
         triggerId,
@@ -146,11 +149,11 @@ export class TriggerService {
         type,
         name: t.name,
         config,
-        enabled: t.enabled,
+        enabled,
         source: "definition" as const,
         webhookPath: type === "webhook" ? String(config.path) : null,
         nextFireAt: firstFireAt(type, config, now),
-        state: {},
+        state: unsigned ? { disabled_because: UNSIGNED_WEBHOOK.replace(/^required: /, "") } : {},
         stateVersion: 0,
         lastFiredAt: null,
         fireCount: 0,

@@ -131,12 +131,23 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(second.map((x) => x.name).sort(), ["hourly", "on-order"]);
       assert.equal(second.find((x) => x.name === "hourly")?.triggerId, first?.triggerId);
       // A bad trigger config in a definition fails registration at its definition path; nothing is saved.
-      await assert.rejects(t.orch.registerWorkflow({ ...v1, triggers: [{ type: "webhook", config: { path: "x" } }] }), (e: unknown) => {
+      await assert.rejects(t.orch.registerWorkflow({ ...v1, triggers: [{ type: "webhook", config: { path: "x", method: "FETCH" } }] }), (e: unknown) => {
         assert.ok(isSynergyMeshError(e) && e.code === "VALIDATION_FAILED");
-        assert.equal((e.details?.issues as Array<{ path: string }>)[0]?.path, "triggers[0].config.secret");
+        assert.equal((e.details?.issues as Array<{ path: string }>)[0]?.path, "triggers[0].config.method");
         return true;
       });
       assert.equal((await t.orch.getWorkflow("defined")).currentVersion, 2);
+      // A definition's webhook with neither a secret nor `public: true` (seed 001 writes one) is kept,
+      // disabled, with the reason; the API refuses to create one.
+      await t.orch.registerWorkflow({ ...v1, triggers: [{ type: "webhook", name: "unsigned", config: { path: "open" } }] });
+      const [unsigned] = await t.orch.listTriggers("default", { workflowId: "defined" });
+      assert.equal(unsigned?.enabled, false);
+      assert.match(String(unsigned?.state.disabled_because), /needs a secret to verify signatures, or `public: true`/);
+      await assert.rejects(t.orch.createTrigger({ workflowId: "defined", type: "webhook", config: { path: "other" } }), (e: unknown) => {
+        assert.ok(isSynergyMeshError(e) && e.code === "VALIDATION_FAILED");
+        assert.equal((e.details?.issues as Array<{ path: string }>)[0]?.path, "config.secret");
+        return true;
+      });
       // Removing the triggers from the definition removes them.
       await t.orch.registerWorkflow({ ...v1, triggers: [] });
       assert.deepEqual(await t.orch.listTriggers("default", { workflowId: "defined" }), []);
