@@ -23,6 +23,14 @@ interface RunJson {
 }
 
 describe("synergymesh run", () => {
+  test("seed 001's data pipeline: validate.py runs in Python, the unconfigured agent fails clearly, exit 1", async () => {
+    const result = await runCli(["run", new URL("../../examples/data-pipeline.yaml", import.meta.url).pathname, "--input", "input_file=data.csv", "--json"]);
+    assert.equal(result.code, 1, result.stderr);
+    const run = JSON.parse(result.stdout) as RunJson;
+    assert.deepEqual(run.steps.map((s) => [s.id, s.status]), [["validate", "completed"], ["process", "failed"], ["notify", "skipped"]]);
+    assert.match(run.steps[1]?.error ?? "", /no agent service is configured for agent_id "data-processor"/);
+  });
+
   test("a wait and decisions complete: exit 0, one plain line per event in order, then the summary and output", async () => {
     const result = await runCli(["run", WAIT_AND_DECIDE, "--input", "order.total=150"]);
     assert.equal(result.code, 0, result.stderr);
