@@ -1,5 +1,6 @@
 // Orchestrator options: every field optional with a documented default; resolveOptions() reads the
 // environment (the only place that does) and freezes the result.
+import { POOL_LABEL, POOL_LABEL_RULE } from "../scheduling/pool-label.js";
 import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
 import { hostname } from "node:os";
@@ -73,6 +74,11 @@ export interface OrchestratorOptions {
   nodeId?: string;
   /** Workflow steps this node runs at once (default 10). */
   concurrency?: number;
+  /**
+   * Worker pools this node serves (environment `SYNERGYMESH_NODE_LABELS`, comma-separated): it
+   * claims steps with a `runs_on` among them, and steps without `runs_on` (default: none).
+   */
+  labels?: string[];
   /** How long a claimed step is this node's before another may take it over (default 30 s); renewed while it runs. */
   leaseMs?: number;
   /** How often to look for work other nodes made ready (default 1000 ms). */
@@ -173,6 +179,7 @@ export interface ResolvedOptions {
   readonly random: () => number;
   readonly nodeId: string;
   readonly concurrency: number;
+  readonly labels: readonly string[];
   readonly leaseMs: number;
   readonly pollMs: number;
   readonly maxLostAttempts: number;
@@ -239,6 +246,7 @@ export function resolveOptions(options: OrchestratorOptions = {}, env: NodeJS.Pr
     random: options.random ?? Math.random,
     nodeId: nonEmpty(options.nodeId ?? env.SYNERGYMESH_NODE_ID ?? hostname(), "nodeId"),
     concurrency: positiveInt(options.concurrency ?? 10, "concurrency"),
+    labels: poolLabels(options.labels ?? (env.SYNERGYMESH_NODE_LABELS ? env.SYNERGYMESH_NODE_LABELS.split(",").map((l) => l.trim()) : [])),
     leaseMs: positiveInt(options.leaseMs ?? 30_000, "leaseMs"),
     pollMs: positiveInt(options.pollMs ?? 1000, "pollMs"),
     maxLostAttempts: positiveInt(options.maxLostAttempts ?? 3, "maxLostAttempts"),
@@ -293,6 +301,14 @@ function publicUrl(value: string | undefined): string | undefined {
 function nonEmpty(value: string, path: string): string {
   if (typeof value !== "string" || value.trim() === "" || value.length > 200) throw new ConfigError(path, "must be a non-empty string of at most 200 characters");
   return value;
+}
+
+function poolLabels(labels: unknown): readonly string[] {
+  if (!Array.isArray(labels)) throw new ConfigError("labels", "must be an array of pool labels");
+  labels.forEach((label, i) => {
+    if (typeof label !== "string" || !POOL_LABEL.test(label)) throw new ConfigError(`labels[${i}]`, `must be ${POOL_LABEL_RULE}, got ${JSON.stringify(label)}`);
+  });
+  return Object.freeze([...new Set(labels as string[])]);
 }
 
 function positiveInt(value: number, path: string): number {

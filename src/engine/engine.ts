@@ -21,6 +21,8 @@ export interface EngineOptions {
   nodeId: string;
   /** Tasks this node runs at once (default 10). */
   concurrency: number;
+  /** Worker pools this node serves besides steps without `runs_on` (default none). */
+  labels?: readonly string[];
   /** How long a claim is good for before another node may take the task (default 30 s). */
   leaseMs: number;
   /** How often to look for work that other nodes made ready (default 1 s). */
@@ -74,12 +76,14 @@ export class Engine {
   #flushing: Promise<void> | undefined;
   #flushScheduled = false;
   #idle: Array<() => void> = [];
+  #labels: readonly string[];
 
   constructor(parts: { store: EngineStore; clock: Clock; logger: Logger; random: () => number } & Omit<RunnerParts, "clock" | "maxLostAttempts">, options: EngineOptions) {
     this.#store = parts.store;
     this.#clock = parts.clock;
     this.#logger = parts.logger.child({ component: "engine", nodeId: options.nodeId });
     this.#options = options;
+    this.#labels = options.labels ?? [];
     this.#random = parts.random;
     this.#runner = new StepRunner({ clock: parts.clock, executors: parts.executors, secrets: parts.secrets, maxLostAttempts: options.maxLostAttempts });
   }
@@ -138,7 +142,7 @@ export class Engine {
     if (!this.#running) return undefined;
     const now = this.#clock.now();
     const max = this.#options.concurrency - this.#inFlight.size;
-    return max > 0 ? { nodeId: this.#options.nodeId, now, leaseExpiresAt: now + this.#options.leaseMs, max } : undefined;
+    return max > 0 ? { nodeId: this.#options.nodeId, now, leaseExpiresAt: now + this.#options.leaseMs, max, labels: this.#labels } : undefined;
   }
 
   /** Hands tasks leased to this node by a commit (start, control, completion) to the runner. */
@@ -202,10 +206,12 @@ export class Engine {
         const free = this.#options.concurrency - this.#inFlight.size;
         if (free <= 0 || !this.#running) break;
         claimedAt = this.#clock.now();
-        const claimed = await this.#store.claimTasks(this.#options.nodeId, claimedAt, claimedAt + this.#options.leaseMs, free);
+        const claimed = await this.#store.claimTasks(this.#options.nodeId, claimedAt, claimedAt + this.#options.leaseMs, free, { labels: this.#labels });
         this.dispatch(claimed);
-        this.#backlog = claimed.length === free;
-        if (this.#backlog) this.#wakeAgain = true;
+        // Tasks held back by their tenants' quotas become claimable when a lease ends: claim
+        // again after the next commit. Only a full batch means more may be ready right now.
+        this.#backlog = claimed.length === free || claimed.heldBack === true;
+        if (claimed.length === free) this.#wakeAgain = true;
       } while (this.#wakeAgain && this.#running);
       await this.#expireDeadlines();
       await this.#scheduleNextTimer(claimedAt);
@@ -330,7 +336,7 @@ export class Engine {
     if (batch.length === 0) return;
     const now = this.#clock.now();
     // Capacity frees as these tasks finish: offer their slots to the steps they make ready.
-    const offer = this.#running ? { nodeId: this.#options.nodeId, now, leaseExpiresAt: now + this.#options.leaseMs, max: this.#options.concurrency - this.#inFlight.size + batch.length } : undefined;
+    const offer = this.#running ? { nodeId: this.#options.nodeId, now, leaseExpiresAt: now + this.#options.leaseMs, max: this.#options.concurrency - this.#inFlight.size + batch.length, labels: this.#labels } : undefined;
     this.#options.faultPoint?.("before-commit");
     this.#flushing = this.#store
       .completeTasks(this.#options.nodeId, batch, (snapshot, c) => {

@@ -212,7 +212,7 @@ export class ExecutionService {
       return {
         steps: [{ stepId, output }],
         dropTasks: [stepId],
-        newTasks: snapshot.execution.status === "paused" ? [] : [{ stepId, readyAt: now, priority: plan.steps.get(stepId)?.priority ?? snapshot.execution.priority }],
+        newTasks: snapshot.execution.status === "paused" ? [] : [plan.taskOf(stepId, now, snapshot.execution.priority)],
         logs: [{ stepId, level: "info", message: `${decision.approved ? "approved" : "rejected"} by ${userId}`, timestamp: now }],
       };
     });
@@ -235,7 +235,7 @@ export class ExecutionService {
       return {
         steps: [{ stepId, output }],
         dropTasks: [stepId],
-        newTasks: snapshot.execution.status === "paused" ? [] : [{ stepId, readyAt: now, priority: plan.steps.get(stepId)?.priority ?? snapshot.execution.priority }],
+        newTasks: snapshot.execution.status === "paused" ? [] : [plan.taskOf(stepId, now, snapshot.execution.priority)],
         logs: [{ stepId, level: "info", message: `${action} by ${userId}`, timestamp: now }],
       };
     });

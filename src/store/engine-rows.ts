@@ -2,6 +2,7 @@
 // per dialect without the query builder: SQLite runs prepared statements, PostgreSQL one statement
 // per kind for a whole group commit. Every call runs inside the store's write transaction.
 import type { Kysely } from "kysely";
+import type { LeaseUsage } from "../scheduling/admission.js";
 import type { ExecutionRow, ExecutionSnapshot, StepRow } from "./engine-store.js";
 import type { Database, ExecutionLogsTable, TasksTable } from "./schema.js";
 
@@ -17,6 +18,14 @@ export interface EngineRows {
   insertSteps(trx: Kysely<Database>, rows: readonly StepRow[]): Promise<void>;
   insertTasks(trx: Kysely<Database>, rows: readonly TasksTable[]): Promise<void>;
   insertLogs(trx: Kysely<Database>, rows: readonly ExecutionLogsTable[]): Promise<void>;
+  /** What each tenant's tasks hold leased at `now`, on every node (expired leases hold nothing). */
+  leaseUsage(trx: Kysely<Database>, tenantIds: readonly string[], now: number): Promise<Map<string, LeaseUsage>>;
+  /**
+   * Serialises admissions of these tenants across nodes until the transaction ends (PostgreSQL
+   * advisory locks; SQLite's writer lock already does). `wait: false` takes them only if free now
+   * and says whether it did: a commit must never wait on a claim that may wait on its rows.
+   */
+  lockTenants(trx: Kysely<Database>, tenantIds: readonly string[], wait: boolean): Promise<boolean>;
   /**
    * Called inside the transaction that wrote these snapshots, just before it commits: a dialect
    * may keep them to skip the next load (SQLite does, while no other connection writes).

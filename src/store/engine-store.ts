@@ -70,6 +70,19 @@ export interface NewTask {
   stepId: string;
   readyAt: number;
   priority: number;
+  /** Reserved from the tenant's quota while the task is leased (the step's `resources`). */
+  memoryMb: number;
+  cpuPercent: number;
+  /** The worker pool the step asks for (`runs_on`); null: any node. */
+  pool: string | null;
+}
+
+/** The tasks a claim leased; `heldBack`: ready tasks were left because their tenants are at quota. */
+export type ClaimResult = ClaimedTask[] & { heldBack?: boolean };
+
+/** Which tasks a node may take: those of no pool, and those of a pool it serves. */
+export interface ClaimScope {
+  labels: readonly string[];
 }
 
 /** A task leased to a node: it may run the step until `leaseExpiresAt`, and commit only with `fence`. */
@@ -129,6 +142,8 @@ export interface LeaseOffer {
   now: number;
   leaseExpiresAt: number;
   max: number;
+  /** The pools this node serves; a task of another pool is left in the queue. */
+  labels?: readonly string[];
 }
 
 export interface NewExecution {
@@ -145,6 +160,8 @@ export interface Completion {
   fence: number;
   executionId: string;
   stepId: string;
+  /** The execution's tenant: with an offer, the store takes the tenant's admission lock before any row lock. */
+  tenantId?: string;
 }
 
 export interface ExecutionSnapshot {
@@ -182,8 +199,11 @@ export interface EngineStore {
   findStepExecution(tenantId: string, stepExecutionId: string): Promise<StepRow | undefined>;
   getLogs(tenantId: string, executionId: string, options?: { stepId?: string; limit?: number }): Promise<LogRow[]>;
 
-  /** Leases up to `limit` ready tasks, round-robin across tenants, highest priority first. */
-  claimTasks(nodeId: string, now: number, leaseExpiresAt: number, limit: number): Promise<ClaimedTask[]>;
+  /**
+   * Leases up to `limit` ready tasks of the pools in `scope`: weighted fair share between tenants,
+   * each tenant within its quota counted over every node's leases, by priority within a tenant.
+   */
+  claimTasks(nodeId: string, now: number, leaseExpiresAt: number, limit: number, scope?: ClaimScope): Promise<ClaimResult>;
   /**
    * Applies completions in one transaction. A completion whose task is gone or whose fence moved
    * on (another node took the lease) is returned as stale and changes nothing.

@@ -10,8 +10,15 @@ import { executionToRow, toExecution, toStep } from "./engine-row-mapping.js";
 import type { EngineRows } from "./engine-rows.js";
 import { PendingRows } from "./engine-rows.js";
 import type { DialectAdapter } from "./dialect-adapter.js";
+import { LeaseAdmission } from "./lease-admission.js";
+import { TenantLimitsCache } from "./tenant-limits.js";
+import type { Candidate } from "../scheduling/fair-share.js";
+import { pickFair } from "../scheduling/fair-share.js";
+import { VirtualTime } from "../scheduling/virtual-time.js";
 import type {
   ClaimedTask,
+  ClaimResult,
+  ClaimScope,
   Completion,
   Decide,
   Effects,
@@ -40,6 +47,8 @@ export class KyselyEngineStore implements EngineStore {
   #sealer: AuditSealer;
   #rows: EngineRows;
   #seq = 0;
+  #limits = new TenantLimitsCache();
+  #time = new VirtualTime();
   #creates: Array<{ input: NewExecution; offer: LeaseOffer | undefined; resolve: (result: CreatedExecution) => void; reject: (error: unknown) => void }> = [];
 
   constructor(adapter: DialectAdapter, sealer: AuditSealer) {
@@ -155,8 +164,9 @@ export class KyselyEngineStore implements EngineStore {
       const results = await this.#write(async (trx) => {
         const out: CreatedExecution[] = [];
         let leased = 0;
+        const admission = offer && (await this.#admission(trx, offer, batch.map((c) => c.input.execution.tenantId)));
         for (const c of batch) {
-          const result = await this.#createOne(trx, c.input, offer && { ...offer, max: offer.max - leased });
+          const result = await this.#createOne(trx, c.input, offer && { ...offer, max: offer.max - leased }, admission);
           leased += result.claimed.length;
           out.push(result);
         }
@@ -169,11 +179,13 @@ export class KyselyEngineStore implements EngineStore {
         return;
       }
       // One start's failure must not fail the others: each runs alone.
-      for (const c of batch) await this.#write((trx) => this.#createOne(trx, c.input, c.offer)).then(c.resolve, c.reject);
+      for (const c of batch) {
+        await this.#write(async (trx) => this.#createOne(trx, c.input, c.offer, c.offer && (await this.#admission(trx, c.offer, [c.input.execution.tenantId])))).then(c.resolve, c.reject);
+      }
     }
   }
 
-  async #createOne(trx: Kysely<Database>, input: NewExecution, offer: LeaseOffer | undefined): Promise<CreatedExecution> {
+  async #createOne(trx: Kysely<Database>, input: NewExecution, offer: LeaseOffer | undefined, admission: LeaseAdmission | undefined): Promise<CreatedExecution> {
     const e = input.execution;
     if (e.idempotencyKey !== null) {
       const existing = await trx.selectFrom("executions").select("execution_id").where("tenant_id", "=", e.tenantId).where("idempotency_key", "=", e.idempotencyKey).executeTakeFirst();
@@ -190,7 +202,7 @@ export class KyselyEngineStore implements EngineStore {
     const claimed: ClaimedTask[] = [];
     const hint = emptyHint();
     const pending = new PendingRows();
-    await this.#apply(trx, snapshot, { steps: [], newTasks: input.tasks, logs: input.logs, audit: input.audit }, offer, claimed, hint, pending);
+    await this.#apply(trx, snapshot, { steps: [], newTasks: input.tasks, logs: input.logs, audit: input.audit }, offer, admission, claimed, hint, pending);
     await pending.flush(this.#rows, trx);
     this.#rows.remember([snapshot]);
     attachContext(claimed, new Map([[e.executionId, snapshot]]));
@@ -242,40 +254,76 @@ export class KyselyEngineStore implements EngineStore {
 
   // --- tasks -------------------------------------------------------------------------------
 
-  async claimTasks(nodeId: string, now: number, leaseExpiresAt: number, limit: number): Promise<ClaimedTask[]> {
+  async claimTasks(nodeId: string, now: number, leaseExpiresAt: number, limit: number, scope?: ClaimScope): Promise<ClaimResult> {
     if (limit <= 0) return [];
     return this.#write(async (trx) => {
-      // Round-robin across tenants in each batch: every tenant's best task comes before any
-      // tenant's second. The scheduling issue adds weights on top of this ranking.
-      const rows =
-        this.#adapter.dialect === "postgres"
-          ? await sql<TasksTable>`
-            WITH candidates AS (
-              SELECT task_id, tenant_id, priority, ready_at, seq FROM tasks
-              WHERE ready_at <= ${now} AND (lease_owner IS NULL OR lease_expires_at <= ${now})
-              ORDER BY priority DESC, ready_at, seq LIMIT ${limit * 4}
-              FOR UPDATE SKIP LOCKED
-            ), picked AS (
-              SELECT task_id FROM (
-                SELECT task_id, priority, ready_at, seq, ROW_NUMBER() OVER (PARTITION BY tenant_id ORDER BY priority DESC, ready_at, seq) AS rn FROM candidates
-              ) ranked ORDER BY rn, priority DESC, ready_at, seq LIMIT ${limit}
-            )
-            UPDATE tasks t SET lease_owner = ${nodeId}, lease_expires_at = ${leaseExpiresAt}, fence = t.fence + 1
-            FROM picked WHERE t.task_id = picked.task_id
-            RETURNING t.*`.execute(trx)
-          : await sql<TasksTable>`
-            UPDATE tasks SET lease_owner = ${nodeId}, lease_expires_at = ${leaseExpiresAt}, fence = fence + 1
-            WHERE task_id IN (
-              SELECT task_id FROM (
-                SELECT task_id, priority, ready_at, seq, ROW_NUMBER() OVER (PARTITION BY tenant_id ORDER BY priority DESC, ready_at, seq) AS rn
-                FROM tasks WHERE ready_at <= ${now} AND (lease_owner IS NULL OR lease_expires_at <= ${now})
-              ) ORDER BY rn, priority DESC, ready_at, seq LIMIT ${limit}
-            )
-            RETURNING *`.execute(trx);
+      // Each tenant's best tasks (at most `limit` each, in its own order), then weighted fair
+      // share between tenants within their quotas (src/scheduling/fair-share.ts).
+      const candidates = await this.#candidates(trx, now, limit, scope?.labels ?? []);
+      if (candidates.length === 0) return [];
+      const tenants = [...new Set(candidates.map((c) => c.tenantId))].sort();
+      // PostgreSQL: no other node admits these tenants until this claim commits, and usage is
+      // read after the lock, so leases never pass a quota across nodes.
+      await this.#rows.lockTenants(trx, tenants, true);
+      const limits = await this.#limits.load(trx, tenants);
+      const usage = await this.#rows.leaseUsage(trx, tenants.filter((t) => limits.get(t)?.quota), now);
+      const picked = pickFair(candidates, usage, (t) => limits.get(t) ?? { weight: 1, quota: undefined }, limit, this.#time);
+      const heldBack = picked.length < Math.min(limit, candidates.length);
+      if (picked.length === 0) return Object.assign([], { heldBack });
+      // A candidate another node leased meanwhile is left out by the lease check (PostgreSQL
+      // re-checks the row after waiting for that node's commit).
+      const rows = await sql<TasksTable>`
+        UPDATE tasks SET lease_owner = ${nodeId}, lease_expires_at = ${leaseExpiresAt}, fence = fence + 1
+        WHERE task_id IN (${sql.join(picked.map((c) => c.taskId))}) AND (lease_owner IS NULL OR lease_expires_at <= ${now})
+        RETURNING *`.execute(trx);
+      const order = new Map(picked.map((c, i) => [c.taskId, i]));
+      const leased = [...rows.rows].sort((a, b) => (order.get(a.task_id) ?? 0) - (order.get(b.task_id) ?? 0));
       const claimed: ClaimedTask[] = [];
-      for (const row of rows.rows) claimed.push(await this.#markRunning(trx, row, now));
+      for (const row of leased) claimed.push(await this.#markRunning(trx, row, now));
       this.#rows.forget(claimed.map((t) => t.executionId));
-      return claimed;
+      return Object.assign(claimed, { heldBack });
+    });
+  }
+
+  /**
+   * Each tenant's first `perTenant` due tasks of the pools served, in the tenant's order. Unleased
+   * tasks come from the tasks_tenant_queue index, tenant by tenant (the tenants are found by
+   * skipping through that index, so a long backlog costs one tenant no more than a short one);
+   * tasks whose lease expired come from the few leased rows.
+   */
+  async #candidates(trx: Kysely<Database>, now: number, perTenant: number, labels: readonly string[]): Promise<Candidate[]> {
+    const pool = labels.length ? sql`(pool IS NULL OR pool IN (${sql.join([...labels])}))` : sql`pool IS NULL`;
+    const tenants = sql`WITH RECURSIVE queued(id) AS (
+        SELECT MIN(tenant_id) FROM tasks WHERE lease_owner IS NULL
+        UNION ALL
+        SELECT (SELECT MIN(tenant_id) FROM tasks WHERE lease_owner IS NULL AND tenant_id > queued.id) FROM queued WHERE queued.id IS NOT NULL
+      )`;
+    const best = sql`SELECT task_id FROM tasks WHERE tenant_id = queued.id AND lease_owner IS NULL AND ready_at <= ${now} AND ${pool} ORDER BY priority DESC, ready_at, seq LIMIT ${perTenant}`;
+    const columns = sql`t.task_id, t.tenant_id, t.priority, t.ready_at, t.seq, t.memory_mb, t.cpu_percent`;
+    const unleased =
+      this.#adapter.dialect === "postgres"
+        ? sql`${tenants} SELECT ${columns} FROM queued CROSS JOIN LATERAL (SELECT * FROM tasks WHERE task_id IN (${best})) t WHERE queued.id IS NOT NULL`
+        : sql`${tenants} SELECT ${columns} FROM queued JOIN tasks t ON t.task_id IN (${best}) WHERE queued.id IS NOT NULL`;
+    type Row = { task_id: string; tenant_id: string; priority: number; ready_at: number; seq: number; memory_mb: number; cpu_percent: number };
+    const rows = (await unleased.execute(trx)).rows as Row[];
+    const expired = await sql<Row>`
+      SELECT ${columns} FROM tasks t WHERE t.lease_owner IS NOT NULL AND t.lease_expires_at <= ${now} AND t.ready_at <= ${now} AND ${pool}`.execute(trx);
+    const all = rows.concat(expired.rows).map((r) => ({
+      taskId: r.task_id,
+      tenantId: r.tenant_id,
+      priority: Number(r.priority),
+      readyAt: Number(r.ready_at),
+      seq: Number(r.seq),
+      memoryMb: Number(r.memory_mb),
+      cpuPercent: Number(r.cpu_percent),
+    }));
+    // Per tenant: priority first, then ready time, then sequence; at most `perTenant` each.
+    all.sort((a, b) => (a.tenantId < b.tenantId ? -1 : a.tenantId > b.tenantId ? 1 : b.priority - a.priority || a.readyAt - b.readyAt || a.seq - b.seq));
+    const count = new Map<string, number>();
+    return all.filter((c) => {
+      const n = (count.get(c.tenantId) ?? 0) + 1;
+      count.set(c.tenantId, n);
+      return n <= perTenant;
     });
   }
 
@@ -287,6 +335,7 @@ export class KyselyEngineStore implements EngineStore {
       const stale: C[] = [];
       const claimed: ClaimedTask[] = [];
       const hint = emptyHint();
+      const admission = offer && (await this.#admission(trx, offer, ordered.map((c) => c.tenantId)));
       // Only tasks this node still holds at the fence it ran them with may commit.
       const deleted = await this.#rows.deleteLeasedTasks(trx, nodeId, ordered);
       const live = ordered.filter((c) => deleted.has(c.taskId));
@@ -301,7 +350,7 @@ export class KyselyEngineStore implements EngineStore {
           stale.push(completion);
           continue;
         }
-        await this.#apply(trx, snapshot, decide(snapshot, completion), offer, claimed, hint, pending);
+        await this.#apply(trx, snapshot, decide(snapshot, completion), offer, admission, claimed, hint, pending);
         applied.push(completion);
       }
       await pending.flush(this.#rows, trx);
@@ -313,6 +362,7 @@ export class KyselyEngineStore implements EngineStore {
 
   async updateExecution(tenantId: string, executionId: string, decide: (snapshot: ExecutionSnapshot) => Effects | undefined, offer?: LeaseOffer): Promise<{ found: boolean; claimed: ClaimedTask[]; hint: QueueHint }> {
     return this.#write(async (trx) => {
+      const admission = offer && (await this.#admission(trx, offer, [tenantId]));
       const snapshot = (await this.#rows.loadSnapshots(trx, [executionId])).get(executionId);
       if (!snapshot || snapshot.execution.tenantId !== tenantId) return { found: false, claimed: [], hint: emptyHint() };
       const effects = decide(snapshot);
@@ -320,7 +370,7 @@ export class KyselyEngineStore implements EngineStore {
       const hint = emptyHint();
       if (effects) {
         const pending = new PendingRows();
-        await this.#apply(trx, snapshot, effects, offer, claimed, hint, pending);
+        await this.#apply(trx, snapshot, effects, offer, admission, claimed, hint, pending);
         await pending.flush(this.#rows, trx);
         this.#rows.remember([snapshot]);
       } else {
@@ -395,7 +445,16 @@ export class KyselyEngineStore implements EngineStore {
    * Applies effects to the in-memory snapshot (later completions in the batch see them) and queues
    * the row writes in `pending`, which the caller flushes once before committing.
    */
-  async #apply(trx: Kysely<Database>, snapshot: ExecutionSnapshot, effects: Effects, offer: LeaseOffer | undefined, claimed: ClaimedTask[], hint: QueueHint, pending: PendingRows): Promise<void> {
+  async #apply(
+    trx: Kysely<Database>,
+    snapshot: ExecutionSnapshot,
+    effects: Effects,
+    offer: LeaseOffer | undefined,
+    admission: LeaseAdmission | undefined,
+    claimed: ClaimedTask[],
+    hint: QueueHint,
+    pending: PendingRows,
+  ): Promise<void> {
     const { executionId, tenantId } = snapshot.execution;
     for (const change of effects.steps) {
       const { stepId, ...fields } = change;
@@ -417,7 +476,8 @@ export class KyselyEngineStore implements EngineStore {
     // Without an offer (a control call on an engine that is not running) "now" is the wall clock.
     const now = offer?.now ?? Date.now();
     for (const task of effects.newTasks) {
-      const lease = offer && claimed.length < offer.max && task.readyAt <= offer.now;
+      // Leased on commit only as a claim would: in a pool this node serves, within the quota.
+      const lease = offer && admission && claimed.length < offer.max && task.readyAt <= offer.now && servesPool(offer, task.pool) && (await admission.admit(tenantId, task));
       const row: TasksTable = {
         task_id: newSortableId(task.readyAt),
         tenant_id: tenantId,
@@ -429,6 +489,9 @@ export class KyselyEngineStore implements EngineStore {
         lease_owner: lease ? offer.nodeId : null,
         lease_expires_at: lease ? offer.leaseExpiresAt : null,
         fence: lease ? 1 : 0,
+        memory_mb: task.memoryMb,
+        cpu_percent: task.cpuPercent,
+        pool: task.pool,
       };
       pending.tasks.push(row);
       snapshot.queued.add(task.stepId);
@@ -444,6 +507,18 @@ export class KyselyEngineStore implements EngineStore {
       pending.logs.push({ log_id: newSortableId(l.timestamp), execution_id: executionId, tenant_id: tenantId, step_id: l.stepId, level: l.level, message: l.message, data: l.data === undefined ? null : JSON.stringify(l.data), timestamp: l.timestamp });
     }
     if (effects.audit?.length) await appendAudit(trx, this.#adapter, this.#sealer, effects.audit);
+  }
+
+  /**
+   * Admission for the leases of one commit. It first takes the admission locks of the tenants the
+   * commit may lease for, in one order on every node and before any row lock: a claim holding a
+   * tenant's lock then never waits on rows a commit of that tenant holds, so neither deadlocks.
+   */
+  async #admission(trx: Kysely<Database>, offer: LeaseOffer, tenantIds: Iterable<string | undefined>): Promise<LeaseAdmission> {
+    const locked = new Set<string>();
+    for (const id of tenantIds) if (id !== undefined) locked.add(id);
+    await this.#rows.lockTenants(trx, [...locked].sort(), true);
+    return new LeaseAdmission(this.#rows, this.#limits, this.#time, trx, offer.now, locked);
   }
 
   /** A task leased by this commit starts its step's attempt in the snapshot (written with the rest). */
@@ -502,6 +577,10 @@ function claimedTask(task: TasksTable, step: StepRow): ClaimedTask {
     leaseExpiresAt: Number(task.lease_expires_at),
     step,
   };
+}
+
+function servesPool(offer: LeaseOffer, pool: string | null): boolean {
+  return pool === null || (offer.labels?.includes(pool) ?? false);
 }
 
 function emptyHint(): QueueHint {

@@ -120,6 +120,11 @@ export interface TasksTable {
   lease_owner: string | null;
   lease_expires_at: number | null;
   fence: number;
+  /** The step's reservation while leased (SPEC D: `resources`), counted against the tenant's quota. */
+  memory_mb: number;
+  cpu_percent: number;
+  /** The worker pool the step asks for (`runs_on`); null: any node. */
+  pool: string | null;
 }
 
 export interface ExecutionLogsTable {

@@ -1,5 +1,6 @@
 // Zod schemas of workflow definitions as users write them (snake_case, all three seed dialects),
 // before normalization. Unknown keys are errors; `definitionJsonSchema()` gives editors the same rules.
+import { POOL_LABEL, POOL_LABEL_RULE } from "../scheduling/pool-label.js";
 import * as z from "zod";
 import { ValidationError } from "../core/errors.js";
 import { parseDuration } from "../core/duration.js";
@@ -68,6 +69,9 @@ export const resourcesSchema = strict({
   cpu_percent: z.number().positive().max(100).optional().meta({ description: "CPU share reserved while the step runs (default 10)." }),
 });
 
+/** A worker pool name (`runs_on`), the same shape as a node's `labels`. */
+export const poolLabelSchema = z.string().regex(POOL_LABEL, `must be ${POOL_LABEL_RULE}`);
+
 /** A step: seed 001's canonical fields plus seed 003's on_success / on_failure branches. */
 export const stepSchema = strict({
   id: idSchema,
@@ -85,6 +89,7 @@ export const stepSchema = strict({
   continue_on_error: z.boolean().optional(),
   priority: prioritySchema.optional(),
   resources: resourcesSchema.optional(),
+  runs_on: poolLabelSchema.optional().meta({ description: "The worker pool that runs this step: only nodes started with this label claim it." }),
 });
 
 /** Seed 002's task: becomes a step; `dependencies` become `depends_on`. */

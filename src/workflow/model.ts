@@ -42,6 +42,8 @@ export interface StepDefinition {
   /** 1-10 within its execution; undefined inherits the execution's. */
   priority: number | undefined;
   resources: StepResources | undefined;
+  /** The worker pool (node label) that runs this step; undefined: any node. */
+  runsOn: string | undefined;
 }
 
 export interface TriggerDefinition {

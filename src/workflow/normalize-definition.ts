@@ -64,6 +64,7 @@ function normalizeStep(raw: RawStep): StepDefinition {
     resources: raw.resources
       ? { memoryMb: raw.resources.memory_mb ?? DEFAULT_STEP_RESOURCES.memoryMb, cpuPercent: raw.resources.cpu_percent ?? DEFAULT_STEP_RESOURCES.cpuPercent }
       : undefined,
+    runsOn: raw.runs_on,
   };
 }
 

@@ -4,6 +4,8 @@ import { CompiledQuery } from "kysely";
 import type { Kysely } from "kysely";
 import { stepToRow, toExecution, toStep } from "../engine-row-mapping.js";
 import type { EngineRows } from "../engine-rows.js";
+import type { LeaseUsage } from "../../scheduling/admission.js";
+import { emptyUsage } from "../../scheduling/admission.js";
 import type { ExecutionSnapshot } from "../engine-store.js";
 import type { Database, ExecutionsTable, StepExecutionsTable } from "../schema.js";
 
@@ -29,8 +31,15 @@ const UPDATE_EXECUTIONS = `UPDATE executions e SET status = v.status, output = v
   WHERE e.execution_id = v.execution_id`;
 const INSERT_STEPS = `INSERT INTO step_executions (step_execution_id, execution_id, tenant_id, step_id, status, attempts, failures, lost, output, error, started_at, finished_at)
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::int[], $8::int[], $9::text[], $10::text[], $11::bigint[], $12::bigint[])`;
-const INSERT_TASKS = `INSERT INTO tasks (task_id, tenant_id, execution_id, step_id, priority, ready_at, seq, lease_owner, lease_expires_at, fence)
-  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bigint[], $7::bigint[], $8::text[], $9::bigint[], $10::bigint[])`;
+const INSERT_TASKS = `INSERT INTO tasks (task_id, tenant_id, execution_id, step_id, priority, ready_at, seq, lease_owner, lease_expires_at, fence, memory_mb, cpu_percent, pool)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bigint[], $7::bigint[], $8::text[], $9::bigint[], $10::bigint[], $11::float8[], $12::float8[], $13::text[])`;
+const SELECT_USAGE = `SELECT tenant_id, COUNT(*)::int AS tasks, COALESCE(SUM(memory_mb), 0)::float8 AS memory_mb, COALESCE(SUM(cpu_percent), 0)::float8 AS cpu_percent
+  FROM tasks WHERE tenant_id = ANY($1::text[]) AND lease_owner IS NOT NULL AND lease_expires_at > $2 GROUP BY tenant_id`;
+// Transaction-scoped advisory locks, one per tenant, taken in key order so two admissions never
+// wait on each other in a cycle. Every path that leases takes them before any row lock.
+const TENANT_KEYS = `SELECT DISTINCT hashtextextended('synergymesh:tenant:' || t, 0) AS k FROM unnest($1::text[]) AS t ORDER BY k`;
+const LOCK_TENANTS = `SELECT count(pg_advisory_xact_lock(k)) AS n FROM (${TENANT_KEYS}) s`;
+const TRY_LOCK_TENANTS = `SELECT bool_and(pg_try_advisory_xact_lock(k)) AS ok FROM (${TENANT_KEYS}) s`;
 const INSERT_LOGS = `INSERT INTO execution_logs (log_id, execution_id, tenant_id, step_id, level, message, data, timestamp)
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[])`;
 
@@ -78,7 +87,25 @@ export function postgresEngineRows(): EngineRows {
       );
     },
     async insertTasks(trx, rows) {
-      await run(trx, INSERT_TASKS, columns(rows, (t) => [t.task_id, t.tenant_id, t.execution_id, t.step_id, t.priority, t.ready_at, t.seq, t.lease_owner, t.lease_expires_at, t.fence]));
+      await run(trx, INSERT_TASKS, columns(rows, (t) => [t.task_id, t.tenant_id, t.execution_id, t.step_id, t.priority, t.ready_at, t.seq, t.lease_owner, t.lease_expires_at, t.fence, t.memory_mb, t.cpu_percent, t.pool]));
+    },
+    async leaseUsage(trx, tenantIds, now) {
+      const usage = new Map<string, LeaseUsage>();
+      for (const id of tenantIds) usage.set(id, emptyUsage());
+      if (usage.size === 0) return usage;
+      for (const r of await run<{ tenant_id: string; tasks: number; memory_mb: number; cpu_percent: number }>(trx, SELECT_USAGE, [[...usage.keys()], now])) {
+        usage.set(r.tenant_id, { tasks: Number(r.tasks), memoryMb: Number(r.memory_mb), cpuPercent: Number(r.cpu_percent) });
+      }
+      return usage;
+    },
+    async lockTenants(trx, tenantIds, wait) {
+      if (tenantIds.length === 0) return true;
+      if (wait) {
+        await run(trx, LOCK_TENANTS, [[...tenantIds]]);
+        return true;
+      }
+      const [row] = await run<{ ok: boolean | null }>(trx, TRY_LOCK_TENANTS, [[...tenantIds]]);
+      return row?.ok === true;
     },
     async insertLogs(trx, rows) {
       await run(trx, INSERT_LOGS, columns(rows, (l) => [l.log_id, l.execution_id, l.tenant_id, l.step_id, l.level, l.message, l.data, l.timestamp]));
