@@ -7,8 +7,12 @@ import type { ExecutionRow, ExecutionSnapshot, StepRow } from "./engine-store.js
 import type { Database, ExecutionLogsTable, TasksTable } from "./schema.js";
 
 export interface EngineRows {
-  /** Deletes the tasks this node still holds with these fences; returns the ids it deleted (the rest were taken over). */
-  deleteLeasedTasks(trx: Kysely<Database>, nodeId: string, tasks: ReadonlyArray<{ taskId: string; fence: number }>): Promise<Set<string>>;
+  /**
+   * Deletes the tasks this node still holds with these fences; returns the ids it deleted (the
+   * rest were taken over). With `lockTenants`, takes their admission locks first (see lockTenants),
+   * in the same statement where the dialect can.
+   */
+  deleteLeasedTasks(trx: Kysely<Database>, nodeId: string, tasks: ReadonlyArray<{ taskId: string; fence: number }>, lockTenants?: readonly string[]): Promise<Set<string>>;
   /** Loads executions (locked on PostgreSQL, in id order) with their steps and queued step ids. */
   loadSnapshots(trx: Kysely<Database>, executionIds: readonly string[]): Promise<Map<string, ExecutionSnapshot>>;
   /** Writes every mutable column of these step rows (they were read under the transaction's lock). */

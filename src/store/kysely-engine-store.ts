@@ -335,9 +335,11 @@ export class KyselyEngineStore implements EngineStore {
       const stale: C[] = [];
       const claimed: ClaimedTask[] = [];
       const hint = emptyHint();
-      const admission = offer && (await this.#admission(trx, offer, ordered.map((c) => c.tenantId)));
+      // The tenants' admission locks ride on the first statement (before any row lock).
+      const tenants = offer ? lockOrder(ordered.map((c) => c.tenantId)) : [];
       // Only tasks this node still holds at the fence it ran them with may commit.
-      const deleted = await this.#rows.deleteLeasedTasks(trx, nodeId, ordered);
+      const deleted = await this.#rows.deleteLeasedTasks(trx, nodeId, ordered, tenants);
+      const admission = offer && (await this.#admission(trx, offer, tenants, false));
       const live = ordered.filter((c) => deleted.has(c.taskId));
       const snapshots = await this.#rows.loadSnapshots(trx, [...new Set(live.map((c) => c.executionId))]);
       // Every completing step leaves the queue before any decision: their steps are still
@@ -514,11 +516,10 @@ export class KyselyEngineStore implements EngineStore {
    * commit may lease for, in one order on every node and before any row lock: a claim holding a
    * tenant's lock then never waits on rows a commit of that tenant holds, so neither deadlocks.
    */
-  async #admission(trx: Kysely<Database>, offer: LeaseOffer, tenantIds: Iterable<string | undefined>): Promise<LeaseAdmission> {
-    const locked = new Set<string>();
-    for (const id of tenantIds) if (id !== undefined) locked.add(id);
-    await this.#rows.lockTenants(trx, [...locked].sort(), true);
-    return new LeaseAdmission(this.#rows, this.#limits, this.#time, trx, offer.now, locked);
+  async #admission(trx: Kysely<Database>, offer: LeaseOffer, tenantIds: Iterable<string | undefined>, lock = true): Promise<LeaseAdmission> {
+    const locked = lockOrder(tenantIds);
+    if (lock) await this.#rows.lockTenants(trx, locked, true);
+    return new LeaseAdmission(this.#rows, this.#limits, this.#time, trx, offer.now, new Set(locked));
   }
 
   /** A task leased by this commit starts its step's attempt in the snapshot (written with the rest). */
@@ -577,6 +578,13 @@ function claimedTask(task: TasksTable, step: StepRow): ClaimedTask {
     leaseExpiresAt: Number(task.lease_expires_at),
     step,
   };
+}
+
+/** Distinct tenant ids in the one order every node locks them in. */
+function lockOrder(tenantIds: Iterable<string | undefined>): string[] {
+  const ids = new Set<string>();
+  for (const id of tenantIds) if (id !== undefined) ids.add(id);
+  return [...ids].sort();
 }
 
 function servesPool(offer: LeaseOffer, pool: string | null): boolean {

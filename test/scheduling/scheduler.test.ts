@@ -19,18 +19,30 @@ async function nodes(db: TestDatabase, ...each: OrchestratorOptions[]): Promise<
   return out;
 }
 
-/** Counts attempts running at once in this process (both nodes run here). */
-function gauge() {
+/**
+ * Counts attempts running at once in this process (both nodes run here). Attempts are held until
+ * `target` run at once (the quota is used, not undercut); from then on they finish at once, and the
+ * count shows that no more than the quota ever ran.
+ */
+function gauge(target: number) {
   const g = { running: 0, max: 0 };
+  let held: Array<() => void> = [];
+  let reachedTarget!: () => void;
+  const reached = new Promise<void>((resolve) => (reachedTarget = resolve));
   const execute = async () => {
     g.running += 1;
     g.max = Math.max(g.max, g.running);
-    // A step that takes a little while, so attempts overlap when admission lets them.
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    if (g.running >= target) {
+      reachedTarget();
+      for (const release of held.splice(0)) release();
+      held = [];
+    } else if (g.max < target) {
+      await new Promise<void>((resolve) => held.push(resolve));
+    }
     g.running -= 1;
     return { ok: true };
   };
-  return { g, execute };
+  return { g, execute, reached };
 }
 
 for (const dialect of DIALECTS) {
@@ -57,8 +69,10 @@ for (const dialect of DIALECTS) {
         const a = await orch.createTenant("Noisy", TenantTier.PROFESSIONAL);
         const b = await orch.createTenant("Quiet", TenantTier.PROFESSIONAL);
         for (const tenantId of [a, b]) await orch.registerWorkflow({ id: "one", name: "one", steps: [{ id: "s", type: "gate" }] }, { tenantId });
-        await Promise.all(Array.from({ length: 500 }, () => orch.startExecution("one", {}, { tenantId: a })));
+        // Two fill the node's slots; the other 498 queue behind them.
+        await Promise.all(Array.from({ length: 2 }, () => orch.startExecution("one", {}, { tenantId: a })));
         await startedCount(2);
+        await Promise.all(Array.from({ length: 498 }, () => orch.startExecution("one", {}, { tenantId: a })));
         assert.deepEqual(order, [a, a], "the noisy tenant filled both slots");
         await orch.startExecution("one", {}, { tenantId: b });
         // Let one of the noisy tenant's attempts finish: the freed slot goes to the quiet tenant,
@@ -79,16 +93,16 @@ for (const dialect of DIALECTS) {
       const [one, two] = await nodes(db, { nodeId: "one", concurrency: 10, pollMs: 20 }, { nodeId: "two", concurrency: 10, pollMs: 20 });
       assert.ok(one && two);
       try {
-        const { g, execute } = gauge();
+        const { g, execute, reached } = gauge(3);
         for (const n of [one, two]) n.registerStepExecutor({ type: "work", execute });
         const tenantId = await one.createTenant("Bounded", TenantTier.PROFESSIONAL);
         await one.modifyQuota(tenantId, { maxConcurrentTasks: 3 });
         await one.registerWorkflow({ id: "fan", name: "fan", steps: [{ id: "a", type: "work" }, ...Array.from({ length: 6 }, (_, i) => ({ id: `p${i}`, type: "work", depends_on: ["a"] }))] }, { tenantId });
         const started = await Promise.all(Array.from({ length: 8 }, () => one.startExecution("fan", {}, { tenantId })));
+        await reached;
         const done = await Promise.all(started.map((s) => one.waitForExecution(s.executionId, { tenantId })));
         assert.deepEqual(new Set(done.map((d) => d.status)), new Set(["completed"]));
-        assert.ok(g.max <= 3, `at most 3 attempts ran at once, saw ${g.max}`);
-        assert.equal(g.max, 3, "the quota was used, not undercut");
+        assert.equal(g.max, 3, "three ran at once (the quota was used) and never more");
       } finally {
         await one.close();
         await two.close();
@@ -101,9 +115,9 @@ for (const dialect of DIALECTS) {
       const [one, two] = await nodes(db, { nodeId: "one", concurrency: 10, pollMs: 20 }, { nodeId: "two", concurrency: 10, pollMs: 20 });
       assert.ok(one && two);
       try {
-        const mem = gauge();
-        const cpu = gauge();
-        const plain = gauge();
+        const mem = gauge(2);
+        const cpu = gauge(2);
+        const plain = gauge(2);
         for (const n of [one, two]) {
           n.registerStepExecutor({ type: "mem", execute: mem.execute });
           n.registerStepExecutor({ type: "cpu", execute: cpu.execute });
@@ -120,6 +134,7 @@ for (const dialect of DIALECTS) {
         await one.registerWorkflow({ id: "w", name: "w", steps: [{ id: "s", type: "plain" }] }, { tenantId: plainTenant });
         const runs = [memTenant, cpuTenant, plainTenant].flatMap((tenantId) => Array.from({ length: 10 }, () => ({ tenantId })));
         const started = await Promise.all(runs.map(async (r) => ({ ...r, ...(await (r.tenantId === cpuTenant ? two : one).startExecution("w", {}, r)) })));
+        await Promise.all([mem.reached, cpu.reached, plain.reached]);
         const done = await Promise.all(started.map((s) => (s.tenantId === cpuTenant ? two : one).waitForExecution(s.executionId, { tenantId: s.tenantId })));
         assert.deepEqual(new Set(done.map((d) => d.status)), new Set(["completed"]));
         assert.equal(mem.g.max, 2, "two 200 MB steps fit in 450 MB, three do not");
