@@ -46,6 +46,8 @@ export interface ExecutionRow {
   finishedAt: number | null;
   deadlineAt: number | null;
   idempotencyKey: string | null;
+  /** The rendered workflow concurrency key, if the workflow has one. */
+  concurrencyKey?: string | null;
 }
 
 export interface StepRow {
@@ -75,6 +77,8 @@ export interface NewTask {
   cpuPercent: number;
   /** The worker pool the step asks for (`runs_on`); null: any node. */
   pool: string | null;
+  /** On an execution's first tasks: it starts only while fewer than `limit` executions with `key` run. */
+  gate?: { key: string; limit: number };
 }
 
 /** The tasks a claim leased; `heldBack`: ready tasks were left because their tenants are at quota. */
@@ -211,6 +215,8 @@ export interface EngineStore {
   completeTasks<C extends Completion>(nodeId: string, completions: C[], decide: Decide<C>, offer?: LeaseOffer): Promise<{ applied: C[]; stale: C[]; claimed: ClaimedTask[]; hint: QueueHint }>;
   /** Applies a decision to an execution outside any task (control operations, approvals). */
   updateExecution(tenantId: string, executionId: string, decide: (snapshot: ExecutionSnapshot) => Effects | undefined, offer?: LeaseOffer): Promise<{ found: boolean; claimed: ClaimedTask[]; hint: QueueHint }>;
+  /** Unended executions of the tenant with this concurrency key, oldest first. */
+  listConcurrencyHolders(tenantId: string, key: string): Promise<Array<{ executionId: string; status: ExecutionRow["status"] }>>;
   /** Extends the leases this node still holds on running tasks (a fence that moved on is not extended). */
   /**
    * Renews this node's leases; returns the tasks it no longer holds (deleted by a cancel or a

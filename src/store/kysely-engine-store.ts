@@ -13,7 +13,7 @@ import type { DialectAdapter } from "./dialect-adapter.js";
 import { LeaseAdmission } from "./lease-admission.js";
 import { TenantLimitsCache } from "./tenant-limits.js";
 import type { Candidate } from "../scheduling/fair-share.js";
-import { pickFair } from "../scheduling/fair-share.js";
+import { gateKey, pickFair } from "../scheduling/fair-share.js";
 import { VirtualTime } from "../scheduling/virtual-time.js";
 import type {
   ClaimedTask,
@@ -38,6 +38,9 @@ import type {
 } from "./engine-store.js";
 import type { Database, TasksTable, WorkflowsTable } from "./schema.js";
 import type { AuditEntry, AuditSealer } from "./audit-types.js";
+
+/** Statuses of an execution that holds its concurrency key. */
+const HOLDING = ["running", "paused"];
 
 type CreatedExecution = { created: boolean; executionId: string; claimed: ClaimedTask[]; hint: QueueHint };
 
@@ -267,7 +270,8 @@ export class KyselyEngineStore implements EngineStore {
       await this.#rows.lockTenants(trx, tenants, true);
       const limits = await this.#limits.load(trx, tenants);
       const usage = await this.#rows.leaseUsage(trx, tenants.filter((t) => limits.get(t)?.quota), now);
-      const picked = pickFair(candidates, usage, (t) => limits.get(t) ?? { weight: 1, quota: undefined }, limit, this.#time);
+      const holders = await this.#holders(trx, candidates);
+      const picked = pickFair(candidates, usage, (t) => limits.get(t) ?? { weight: 1, quota: undefined }, limit, this.#time, holders);
       const heldBack = picked.length < Math.min(limit, candidates.length);
       if (picked.length === 0) return Object.assign([], { heldBack });
       // A candidate another node leased meanwhile is left out by the lease check (PostgreSQL
@@ -285,6 +289,36 @@ export class KyselyEngineStore implements EngineStore {
     });
   }
 
+  /** Running executions per concurrency key of the gated candidates (read under their tenants' locks). */
+  async #holders(trx: Kysely<Database>, candidates: readonly Candidate[]): Promise<Map<string, number>> {
+    const holders = new Map<string, number>();
+    const gated = candidates.filter((c) => c.gate);
+    if (gated.length === 0) return holders;
+    const rows = await trx
+      .selectFrom("executions")
+      .select((eb) => ["tenant_id", "concurrency_key", eb.fn.countAll().as("n")])
+      .where("tenant_id", "in", [...new Set(gated.map((c) => c.tenantId))])
+      .where("concurrency_key", "in", [...new Set(gated.map((c) => c.gate?.key as string))])
+      .where("status", "in", HOLDING)
+      .groupBy(["tenant_id", "concurrency_key"])
+      .execute();
+    for (const r of rows) holders.set(gateKey(r.tenant_id, r.concurrency_key as string), Number(r.n));
+    return holders;
+  }
+
+  async listConcurrencyHolders(tenantId: string, key: string): Promise<Array<{ executionId: string; status: ExecutionRow["status"] }>> {
+    const rows = await this.#db
+      .selectFrom("executions")
+      .select(["execution_id", "status"])
+      .where("tenant_id", "=", tenantId)
+      .where("concurrency_key", "=", key)
+      .where("status", "in", ["pending", "running", "paused"])
+      .orderBy("created_at")
+      .orderBy("execution_id")
+      .execute();
+    return rows.map((r) => ({ executionId: r.execution_id, status: r.status as ExecutionRow["status"] }));
+  }
+
   /**
    * Each tenant's first `perTenant` due tasks of the pools served, in the tenant's order. Unleased
    * tasks come from the tasks_tenant_queue index, tenant by tenant (the tenants are found by
@@ -299,18 +333,20 @@ export class KyselyEngineStore implements EngineStore {
         SELECT (SELECT MIN(tenant_id) FROM tasks WHERE lease_owner IS NULL AND tenant_id > queued.id) FROM queued WHERE queued.id IS NOT NULL
       )`;
     const best = sql`SELECT task_id FROM tasks WHERE tenant_id = queued.id AND lease_owner IS NULL AND ready_at <= ${now} AND ${pool} ORDER BY priority DESC, ready_at, seq LIMIT ${perTenant}`;
-    const columns = sql`t.task_id, t.tenant_id, t.priority, t.ready_at, t.seq, t.memory_mb, t.cpu_percent`;
+    const columns = sql`t.task_id, t.tenant_id, t.execution_id, t.priority, t.ready_at, t.seq, t.memory_mb, t.cpu_percent, t.concurrency_key, t.concurrency_limit`;
     const unleased =
       this.#adapter.dialect === "postgres"
         ? sql`${tenants} SELECT ${columns} FROM queued CROSS JOIN LATERAL (SELECT * FROM tasks WHERE task_id IN (${best})) t WHERE queued.id IS NOT NULL`
         : sql`${tenants} SELECT ${columns} FROM queued JOIN tasks t ON t.task_id IN (${best}) WHERE queued.id IS NOT NULL`;
-    type Row = { task_id: string; tenant_id: string; priority: number; ready_at: number; seq: number; memory_mb: number; cpu_percent: number };
+    type Row = { task_id: string; tenant_id: string; execution_id: string; priority: number; ready_at: number; seq: number; memory_mb: number; cpu_percent: number; concurrency_key: string | null; concurrency_limit: number | null };
     const rows = (await unleased.execute(trx)).rows as Row[];
     const expired = await sql<Row>`
       SELECT ${columns} FROM tasks t WHERE t.lease_owner IS NOT NULL AND t.lease_expires_at <= ${now} AND t.ready_at <= ${now} AND ${pool}`.execute(trx);
-    const all = rows.concat(expired.rows).map((r) => ({
+    const all = rows.concat(expired.rows).map((r): Candidate => ({
       taskId: r.task_id,
       tenantId: r.tenant_id,
+      executionId: r.execution_id,
+      ...(r.concurrency_key !== null ? { gate: { key: r.concurrency_key, limit: Number(r.concurrency_limit ?? 1) } } : {}),
       priority: Number(r.priority),
       readyAt: Number(r.ready_at),
       seq: Number(r.seq),
@@ -479,7 +515,21 @@ export class KyselyEngineStore implements EngineStore {
     const now = offer?.now ?? Date.now();
     for (const task of effects.newTasks) {
       // Leased on commit only as a claim would: in a pool this node serves, within the quota.
-      const lease = offer && admission && claimed.length < offer.max && task.readyAt <= offer.now && servesPool(offer, task.pool) && (await admission.admit(tenantId, task));
+      const gated = task.gate !== undefined && !admission?.holdsKey(executionId);
+      const lease =
+        offer &&
+        admission &&
+        claimed.length < offer.max &&
+        task.readyAt <= offer.now &&
+        servesPool(offer, task.pool) &&
+        (!gated || (await admission.keyOpen(tenantId, task.gate?.key as string, task.gate?.limit as number))) &&
+        (await admission.admit(tenantId, task));
+      if (lease && gated) {
+        // The execution now holds its key: its other first tasks need no second turn.
+        admission.takeKey(tenantId, executionId, task.gate?.key as string);
+        for (const t of pending.tasks) if (t.execution_id === executionId) Object.assign(t, { concurrency_key: null, concurrency_limit: null });
+      }
+      const stillGated = task.gate !== undefined && !admission?.holdsKey(executionId);
       const row: TasksTable = {
         task_id: newSortableId(task.readyAt),
         tenant_id: tenantId,
@@ -494,6 +544,8 @@ export class KyselyEngineStore implements EngineStore {
         memory_mb: task.memoryMb,
         cpu_percent: task.cpuPercent,
         pool: task.pool,
+        concurrency_key: stillGated ? (task.gate?.key ?? null) : null,
+        concurrency_limit: stillGated ? (task.gate?.limit ?? null) : null,
       };
       pending.tasks.push(row);
       snapshot.queued.add(task.stepId);
@@ -557,6 +609,8 @@ export class KyselyEngineStore implements EngineStore {
       .returningAll()
       .executeTakeFirstOrThrow();
     await trx.updateTable("executions").set({ status: "running", started_at: now }).where("execution_id", "=", task.execution_id).where("status", "=", "pending").execute();
+    // The execution now holds its concurrency key: none of its tasks waits for it any more.
+    if (task.concurrency_key !== null) await trx.updateTable("tasks").set({ concurrency_key: null, concurrency_limit: null }).where("execution_id", "=", task.execution_id).execute();
     return claimedTask(task, toStep(step));
   }
 

@@ -5,6 +5,7 @@
 import type { Kysely } from "kysely";
 import type { LeaseUsage, TaskRequest } from "../scheduling/admission.js";
 import { addLease, admits } from "../scheduling/admission.js";
+import { gateKey } from "../scheduling/fair-share.js";
 import type { EngineRows } from "./engine-rows.js";
 import type { Database } from "./schema.js";
 import type { TenantLimitsCache } from "./tenant-limits.js";
@@ -29,6 +30,39 @@ export class LeaseAdmission {
     this.#limits = limits;
     this.#trx = trx;
     this.#now = now;
+  }
+
+  #keys = new Map<string, number>();
+  #holding = new Set<string>();
+
+  /** Whether this transaction already started the execution under its concurrency key. */
+  holdsKey(executionId: string): boolean {
+    return this.#holding.has(executionId);
+  }
+
+  /** Whether fewer than `limit` executions of the tenant run with `key` (under the tenant's lock). */
+  async keyOpen(tenantId: string, key: string, limit: number): Promise<boolean> {
+    if (!this.#locked.has(tenantId)) return false;
+    const id = gateKey(tenantId, key);
+    let n = this.#keys.get(id);
+    if (n === undefined) {
+      const row = await this.#trx
+        .selectFrom("executions")
+        .select((eb) => eb.fn.countAll().as("n"))
+        .where("tenant_id", "=", tenantId)
+        .where("concurrency_key", "=", key)
+        .where("status", "in", ["running", "paused"])
+        .executeTakeFirst();
+      n = Number(row?.n ?? 0);
+      this.#keys.set(id, n);
+    }
+    return n < limit;
+  }
+
+  takeKey(tenantId: string, executionId: string, key: string): void {
+    const id = gateKey(tenantId, key);
+    this.#keys.set(id, (this.#keys.get(id) ?? 0) + 1);
+    this.#holding.add(executionId);
   }
 
   /** Admits one lease of `request` for the tenant and counts it, or refuses and counts nothing. */

@@ -92,6 +92,7 @@ export interface ExecutionsTable {
   finished_at: number | null;
   deadline_at: number | null;
   idempotency_key: string | null;
+  concurrency_key: string | null;
 }
 
 export interface StepExecutionsTable {
@@ -125,6 +126,9 @@ export interface TasksTable {
   cpu_percent: number;
   /** The worker pool the step asks for (`runs_on`); null: any node. */
   pool: string | null;
+  /** Set on an execution's first tasks while it waits for its workflow concurrency key. */
+  concurrency_key: string | null;
+  concurrency_limit: number | null;
 }
 
 export interface ExecutionLogsTable {

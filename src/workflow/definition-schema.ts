@@ -114,6 +114,15 @@ export const triggerSchema = strict({
 export const WORKFLOW_STATUSES = ["draft", "active", "paused", "archived"] as const;
 
 /** The whole definition. `steps` or `tasks` (not both) is required; that rule is checked in code. */
+export const CONCURRENCY_STRATEGIES = ["queue", "cancel_running", "cancel_new"] as const;
+
+/** A workflow's concurrency key (seed 002 resource locks): at most `limit` running executions per rendered key. */
+export const concurrencySchema = strict({
+  key: z.string().min(1, "a concurrency key cannot be empty").meta({ description: "A template over input and variables, e.g. deploy-{{input.service}}." }),
+  limit: z.int().min(1).optional().meta({ description: "Executions with the same key running at once (default 1)." }),
+  strategy: z.enum(CONCURRENCY_STRATEGIES).optional().meta({ description: "queue (default): wait; cancel_running: cancel the oldest holders; cancel_new: the new execution ends cancelled." }),
+});
+
 export const definitionSchema = strict({
   version: z.union([z.string(), z.number()], { error: "must be a version such as \"1.0\"" }).optional().meta({ description: "The definition's schema version, e.g. \"1.0\"." }),
   id: idSchema.optional(),
@@ -127,6 +136,7 @@ export const definitionSchema = strict({
   trigger_config: objectSchema.optional(),
   priority: prioritySchema.optional(),
   timeout: durationSchema.optional(),
+  concurrency: concurrencySchema.optional(),
   status: z.enum(WORKFLOW_STATUSES).optional(),
   tags: z.array(z.string()).optional(),
   owner_id: z.string().optional(),

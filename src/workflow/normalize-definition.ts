@@ -114,6 +114,7 @@ export function normalizeDefinition(raw: RawDefinition): WorkflowDefinition {
     variables: raw.variables ?? {},
     priority: normalizePriority(raw.priority) ?? DEFAULT_PRIORITY,
     timeoutMs: optionalMs(raw.timeout),
+    ...(raw.concurrency ? { concurrency: { key: raw.concurrency.key, limit: raw.concurrency.limit ?? 1, strategy: raw.concurrency.strategy ?? "queue" } } : {}),
     steps: dialect === "tasks" ? (raw.tasks ?? []).map(normalizeTask) : (raw.steps ?? []).map(normalizeStep),
     triggers,
     extra: extraFields(raw),

@@ -10,7 +10,7 @@ import { TIER_WEIGHTS } from "../../src/scheduling/tier-weights.js";
 import { VirtualTime } from "../../src/scheduling/virtual-time.js";
 
 function tasks(tenantId: string, n: number, from = 0, extra: Partial<Candidate> = {}): Candidate[] {
-  return Array.from({ length: n }, (_, i) => ({ taskId: `${tenantId}-${from + i}`, tenantId, priority: 5, readyAt: from + i, seq: from + i, memoryMb: 128, cpuPercent: 10, ...extra }));
+  return Array.from({ length: n }, (_, i) => ({ taskId: `${tenantId}-${from + i}`, tenantId, executionId: `${tenantId}-x${from + i}`, priority: 5, readyAt: from + i, seq: from + i, memoryMb: 128, cpuPercent: 10, ...extra }));
 }
 
 const open = (weight: number): TenantLimits => ({ weight, quota: { maxConcurrentTasks: 1000, maxMemoryMb: 1e9, maxCpuPercent: 1e9 } });

@@ -38,7 +38,7 @@ export function sqliteEngineRows(raw: BetterSqlite3.Database, options: { maxCach
     "INSERT INTO step_executions (step_execution_id, execution_id, tenant_id, step_id, status, attempts, failures, lost, output, error, started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
   );
   const insertTask = raw.prepare(
-    "INSERT INTO tasks (task_id, tenant_id, execution_id, step_id, priority, ready_at, seq, lease_owner, lease_expires_at, fence, memory_mb, cpu_percent, pool) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    "INSERT INTO tasks (task_id, tenant_id, execution_id, step_id, priority, ready_at, seq, lease_owner, lease_expires_at, fence, memory_mb, cpu_percent, pool, concurrency_key, concurrency_limit) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
   );
   const selectUsage = raw.prepare(
     "SELECT COUNT(*) AS tasks, TOTAL(memory_mb) AS memoryMb, TOTAL(cpu_percent) AS cpuPercent FROM tasks WHERE tenant_id = ? AND lease_owner IS NOT NULL AND lease_expires_at > ?",
@@ -86,7 +86,7 @@ export function sqliteEngineRows(raw: BetterSqlite3.Database, options: { maxCach
       }
     },
     async insertTasks(_trx, rows) {
-      for (const t of rows) insertTask.run(t.task_id, t.tenant_id, t.execution_id, t.step_id, t.priority, t.ready_at, t.seq, t.lease_owner, t.lease_expires_at, t.fence, t.memory_mb, t.cpu_percent, t.pool);
+      for (const t of rows) insertTask.run(t.task_id, t.tenant_id, t.execution_id, t.step_id, t.priority, t.ready_at, t.seq, t.lease_owner, t.lease_expires_at, t.fence, t.memory_mb, t.cpu_percent, t.pool, t.concurrency_key, t.concurrency_limit);
     },
     async leaseUsage(_trx, tenantIds, now) {
       const usage = new Map<string, LeaseUsage>();
