@@ -3,7 +3,6 @@
 // execution row (FOR UPDATE) so completions of parallel steps on several nodes apply one at a time;
 // SQLite's single writer gives the same order.
 import type { Kysely } from "kysely";
-import { sql } from "kysely";
 import { newSortableId } from "../core/ids.js";
 import { appendAudit } from "./audit-append.js";
 import { executionToRow, toExecution, toStep } from "./engine-row-mapping.js";
@@ -12,8 +11,8 @@ import { PendingRows } from "./engine-rows.js";
 import type { DialectAdapter } from "./dialect-adapter.js";
 import { LeaseAdmission } from "./lease-admission.js";
 import { TenantLimitsCache } from "./tenant-limits.js";
-import type { Candidate } from "../scheduling/fair-share.js";
-import { gateKey, pickFair } from "../scheduling/fair-share.js";
+import type { TenantOrder } from "./task-claims.js";
+import { TaskClaims, claimedTask } from "./task-claims.js";
 import { VirtualTime } from "../scheduling/virtual-time.js";
 import type {
   ClaimedTask,
@@ -39,9 +38,6 @@ import type {
 import type { Database, TasksTable, WorkflowsTable } from "./schema.js";
 import type { AuditEntry, AuditSealer } from "./audit-types.js";
 
-/** Statuses of an execution that holds its concurrency key. */
-const HOLDING = ["running", "paused"];
-
 type CreatedExecution = { created: boolean; executionId: string; claimed: ClaimedTask[]; hint: QueueHint };
 
 export class KyselyEngineStore implements EngineStore {
@@ -52,13 +48,15 @@ export class KyselyEngineStore implements EngineStore {
   #seq = 0;
   #limits = new TenantLimitsCache();
   #time = new VirtualTime();
+  #claims: TaskClaims;
   #creates: Array<{ input: NewExecution; offer: LeaseOffer | undefined; resolve: (result: CreatedExecution) => void; reject: (error: unknown) => void }> = [];
 
-  constructor(adapter: DialectAdapter, sealer: AuditSealer) {
+  constructor(adapter: DialectAdapter, sealer: AuditSealer, options: { order?: TenantOrder } = {}) {
     this.#adapter = adapter;
     this.#db = adapter.db;
     this.#sealer = sealer;
     this.#rows = adapter.engineRows;
+    this.#claims = new TaskClaims({ dialect: adapter.dialect, rows: this.#rows, limits: this.#limits, time: this.#time, order: options.order ?? "priority" });
   }
 
   // --- workflows ---------------------------------------------------------------------------
@@ -257,110 +255,17 @@ export class KyselyEngineStore implements EngineStore {
 
   // --- tasks -------------------------------------------------------------------------------
 
-  async claimTasks(nodeId: string, now: number, leaseExpiresAt: number, limit: number, scope?: ClaimScope): Promise<ClaimResult> {
-    if (limit <= 0) return [];
+  claimTasks(nodeId: string, now: number, leaseExpiresAt: number, limit: number, scope?: ClaimScope): Promise<ClaimResult> {
+    if (limit <= 0) return Promise.resolve([]);
     return this.#write(async (trx) => {
-      // Each tenant's best tasks (at most `limit` each, in its own order), then weighted fair
-      // share between tenants within their quotas (src/scheduling/fair-share.ts).
-      const candidates = await this.#candidates(trx, now, limit, scope?.labels ?? []);
-      if (candidates.length === 0) return [];
-      const tenants = [...new Set(candidates.map((c) => c.tenantId))].sort();
-      // PostgreSQL: no other node admits these tenants until this claim commits, and usage is
-      // read after the lock, so leases never pass a quota across nodes.
-      await this.#rows.lockTenants(trx, tenants, true);
-      const limits = await this.#limits.load(trx, tenants);
-      const usage = await this.#rows.leaseUsage(trx, tenants.filter((t) => limits.get(t)?.quota), now);
-      const holders = await this.#holders(trx, candidates);
-      const picked = pickFair(candidates, usage, (t) => limits.get(t) ?? { weight: 1, quota: undefined }, limit, this.#time, holders);
-      const heldBack = picked.length < Math.min(limit, candidates.length);
-      if (picked.length === 0) return Object.assign([], { heldBack });
-      // A candidate another node leased meanwhile is left out by the lease check (PostgreSQL
-      // re-checks the row after waiting for that node's commit).
-      const rows = await sql<TasksTable>`
-        UPDATE tasks SET lease_owner = ${nodeId}, lease_expires_at = ${leaseExpiresAt}, fence = fence + 1
-        WHERE task_id IN (${sql.join(picked.map((c) => c.taskId))}) AND (lease_owner IS NULL OR lease_expires_at <= ${now})
-        RETURNING *`.execute(trx);
-      const order = new Map(picked.map((c, i) => [c.taskId, i]));
-      const leased = [...rows.rows].sort((a, b) => (order.get(a.task_id) ?? 0) - (order.get(b.task_id) ?? 0));
-      const claimed: ClaimedTask[] = [];
-      for (const row of leased) claimed.push(await this.#markRunning(trx, row, now));
+      const claimed = await this.#claims.claim(trx, nodeId, now, leaseExpiresAt, limit, scope?.labels ?? []);
       this.#rows.forget(claimed.map((t) => t.executionId));
-      return Object.assign(claimed, { heldBack });
+      return claimed;
     });
   }
 
-  /** Running executions per concurrency key of the gated candidates (read under their tenants' locks). */
-  async #holders(trx: Kysely<Database>, candidates: readonly Candidate[]): Promise<Map<string, number>> {
-    const holders = new Map<string, number>();
-    const gated = candidates.filter((c) => c.gate);
-    if (gated.length === 0) return holders;
-    const rows = await trx
-      .selectFrom("executions")
-      .select((eb) => ["tenant_id", "concurrency_key", eb.fn.countAll().as("n")])
-      .where("tenant_id", "in", [...new Set(gated.map((c) => c.tenantId))])
-      .where("concurrency_key", "in", [...new Set(gated.map((c) => c.gate?.key as string))])
-      .where("status", "in", HOLDING)
-      .groupBy(["tenant_id", "concurrency_key"])
-      .execute();
-    for (const r of rows) holders.set(gateKey(r.tenant_id, r.concurrency_key as string), Number(r.n));
-    return holders;
-  }
-
-  async listConcurrencyHolders(tenantId: string, key: string): Promise<Array<{ executionId: string; status: ExecutionRow["status"] }>> {
-    const rows = await this.#db
-      .selectFrom("executions")
-      .select(["execution_id", "status"])
-      .where("tenant_id", "=", tenantId)
-      .where("concurrency_key", "=", key)
-      .where("status", "in", ["pending", "running", "paused"])
-      .orderBy("created_at")
-      .orderBy("execution_id")
-      .execute();
-    return rows.map((r) => ({ executionId: r.execution_id, status: r.status as ExecutionRow["status"] }));
-  }
-
-  /**
-   * Each tenant's first `perTenant` due tasks of the pools served, in the tenant's order. Unleased
-   * tasks come from the tasks_tenant_queue index, tenant by tenant (the tenants are found by
-   * skipping through that index, so a long backlog costs one tenant no more than a short one);
-   * tasks whose lease expired come from the few leased rows.
-   */
-  async #candidates(trx: Kysely<Database>, now: number, perTenant: number, labels: readonly string[]): Promise<Candidate[]> {
-    const pool = labels.length ? sql`(pool IS NULL OR pool IN (${sql.join([...labels])}))` : sql`pool IS NULL`;
-    const tenants = sql`WITH RECURSIVE queued(id) AS (
-        SELECT MIN(tenant_id) FROM tasks WHERE lease_owner IS NULL
-        UNION ALL
-        SELECT (SELECT MIN(tenant_id) FROM tasks WHERE lease_owner IS NULL AND tenant_id > queued.id) FROM queued WHERE queued.id IS NOT NULL
-      )`;
-    const best = sql`SELECT task_id FROM tasks WHERE tenant_id = queued.id AND lease_owner IS NULL AND ready_at <= ${now} AND ${pool} ORDER BY priority DESC, ready_at, seq LIMIT ${perTenant}`;
-    const columns = sql`t.task_id, t.tenant_id, t.execution_id, t.priority, t.ready_at, t.seq, t.memory_mb, t.cpu_percent, t.concurrency_key, t.concurrency_limit`;
-    const unleased =
-      this.#adapter.dialect === "postgres"
-        ? sql`${tenants} SELECT ${columns} FROM queued CROSS JOIN LATERAL (SELECT * FROM tasks WHERE task_id IN (${best})) t WHERE queued.id IS NOT NULL`
-        : sql`${tenants} SELECT ${columns} FROM queued JOIN tasks t ON t.task_id IN (${best}) WHERE queued.id IS NOT NULL`;
-    type Row = { task_id: string; tenant_id: string; execution_id: string; priority: number; ready_at: number; seq: number; memory_mb: number; cpu_percent: number; concurrency_key: string | null; concurrency_limit: number | null };
-    const rows = (await unleased.execute(trx)).rows as Row[];
-    const expired = await sql<Row>`
-      SELECT ${columns} FROM tasks t WHERE t.lease_owner IS NOT NULL AND t.lease_expires_at <= ${now} AND t.ready_at <= ${now} AND ${pool}`.execute(trx);
-    const all = rows.concat(expired.rows).map((r): Candidate => ({
-      taskId: r.task_id,
-      tenantId: r.tenant_id,
-      executionId: r.execution_id,
-      ...(r.concurrency_key !== null ? { gate: { key: r.concurrency_key, limit: Number(r.concurrency_limit ?? 1) } } : {}),
-      priority: Number(r.priority),
-      readyAt: Number(r.ready_at),
-      seq: Number(r.seq),
-      memoryMb: Number(r.memory_mb),
-      cpuPercent: Number(r.cpu_percent),
-    }));
-    // Per tenant: priority first, then ready time, then sequence; at most `perTenant` each.
-    all.sort((a, b) => (a.tenantId < b.tenantId ? -1 : a.tenantId > b.tenantId ? 1 : b.priority - a.priority || a.readyAt - b.readyAt || a.seq - b.seq));
-    const count = new Map<string, number>();
-    return all.filter((c) => {
-      const n = (count.get(c.tenantId) ?? 0) + 1;
-      count.set(c.tenantId, n);
-      return n <= perTenant;
-    });
+  listConcurrencyHolders(tenantId: string, key: string): Promise<Array<{ executionId: string; status: ExecutionRow["status"] }>> {
+    return this.#claims.listConcurrencyHolders(this.#db, tenantId, key);
   }
 
   async completeTasks<C extends Completion>(nodeId: string, completions: C[], decide: Decide<C>, offer?: LeaseOffer): Promise<{ applied: C[]; stale: C[]; claimed: ClaimedTask[]; hint: QueueHint }> {
@@ -591,47 +496,10 @@ export class KyselyEngineStore implements EngineStore {
     return claimedTask(task, { ...step });
   }
 
-  /**
-   * A claimed task's step starts an attempt: status running, attempts + 1. A step already running
-   * means the previous attempt's lease expired without a completion: that attempt was lost.
-   */
-  async #markRunning(trx: Kysely<Database>, task: TasksTable, now: number): Promise<ClaimedTask> {
-    const step = await trx
-      .updateTable("step_executions")
-      .set((eb) => ({
-        status: "running",
-        attempts: eb("attempts", "+", 1),
-        lost: eb("lost", "+", eb.case().when("status", "=", "running").then(1).else(0).end()),
-        started_at: eb.fn.coalesce("started_at", eb.val(now)),
-      }))
-      .where("execution_id", "=", task.execution_id)
-      .where("step_id", "=", task.step_id)
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    await trx.updateTable("executions").set({ status: "running", started_at: now }).where("execution_id", "=", task.execution_id).where("status", "=", "pending").execute();
-    // The execution now holds its concurrency key: none of its tasks waits for it any more.
-    if (task.concurrency_key !== null) await trx.updateTable("tasks").set({ concurrency_key: null, concurrency_limit: null }).where("execution_id", "=", task.execution_id).execute();
-    return claimedTask(task, toStep(step));
-  }
-
   #nextSeq(readyAt: number): number {
     this.#seq = (this.#seq + 1) % 1000;
     return readyAt * 1000 + this.#seq;
   }
-}
-
-function claimedTask(task: TasksTable, step: StepRow): ClaimedTask {
-  return {
-    taskId: task.task_id,
-    tenantId: task.tenant_id,
-    executionId: task.execution_id,
-    stepId: task.step_id,
-    priority: Number(task.priority),
-    readyAt: Number(task.ready_at),
-    fence: Number(task.fence),
-    leaseExpiresAt: Number(task.lease_expires_at),
-    step,
-  };
 }
 
 /** Distinct tenant ids in the one order every node locks them in. */
