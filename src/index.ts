@@ -1,6 +1,10 @@
 // The public API of the `synergymesh` package. Everything a user may import is named here.
 export { Orchestrator } from "./orchestrator.js";
-export type { OrchestratorMetrics, TenantHealth, AuditLogQuery, TokenUsage } from "./orchestrator.js";
+export type { OrchestratorMetrics, TenantHealth, AuditLogQuery, TokenUsage, SchedulerStatus } from "./orchestrator.js";
+export type { SchedulerSnapshot, TenantQueue, NodeLeases, ConcurrencyKeyStatus } from "./store/scheduler-status.js";
+export type { SchedulerStrategy } from "./config/options.js";
+export { SCHEDULER_STRATEGIES } from "./config/options.js";
+export { TIER_WEIGHTS } from "./scheduling/tier-weights.js";
 export type { LlmOptions, LlmProviderOptions } from "./executors/llm/llm-options.js";
 export type { AgentServiceOptions } from "./executors/agent/agent-options.js";
 export type { AgentCallbackRequest } from "./executors/agent/agent-completion.js";

@@ -3,6 +3,7 @@
 // about what runs next are pure functions the engine passes in; the store applies them inside the
 // transaction that holds the execution's rows, so every state change is committed before it is
 // acted on (SPEC F4).
+import type { SchedulerSnapshot } from "./scheduler-status.js";
 import type { AuditEntry } from "./audit-types.js";
 
 export type ExecutionStatus = "pending" | "running" | "paused" | "completed" | "failed" | "cancelled" | "timed_out";
@@ -87,6 +88,8 @@ export type ClaimResult = ClaimedTask[] & { heldBack?: boolean };
 /** Which tasks a node may take: those of no pool, and those of a pool it serves. */
 export interface ClaimScope {
   labels: readonly string[];
+  /** A tenant's own tasks by priority then ready time (default), or by ready time only (round_robin). */
+  order?: "priority" | "fifo";
 }
 
 /** A task leased to a node: it may run the step until `leaseExpiresAt`, and commit only with `fence`. */
@@ -225,6 +228,8 @@ export interface EngineStore {
   extendLeases(nodeId: string, tasks: Array<{ taskId: string; fence: number }>, leaseExpiresAt: number): Promise<Set<string>>;
   /** Executions not yet ended (pending, running, paused), over all tenants (for the metrics gauge). */
   countActiveExecutions(): Promise<number>;
+  /** Queues per tenant, live leases per node and concurrency keys, across all nodes (one tenant's when given). */
+  schedulerSnapshot(now: number, tenantId?: string): Promise<SchedulerSnapshot>;
   /** Unfinished executions whose workflow timeout has passed (oldest deadline first). */
   dueDeadlines(now: number, limit: number): Promise<Array<{ tenantId: string; executionId: string }>>;
   /** Makes this node's leases claimable at once (a restarted node reclaims its own work). */

@@ -11,7 +11,8 @@ import { PendingRows } from "./engine-rows.js";
 import type { DialectAdapter } from "./dialect-adapter.js";
 import { LeaseAdmission } from "./lease-admission.js";
 import { TenantLimitsCache } from "./tenant-limits.js";
-import type { TenantOrder } from "./task-claims.js";
+import type { SchedulerSnapshot } from "./scheduler-status.js";
+import { readSchedulerSnapshot } from "./scheduler-status.js";
 import { TaskClaims, claimedTask } from "./task-claims.js";
 import { VirtualTime } from "../scheduling/virtual-time.js";
 import type {
@@ -51,12 +52,12 @@ export class KyselyEngineStore implements EngineStore {
   #claims: TaskClaims;
   #creates: Array<{ input: NewExecution; offer: LeaseOffer | undefined; resolve: (result: CreatedExecution) => void; reject: (error: unknown) => void }> = [];
 
-  constructor(adapter: DialectAdapter, sealer: AuditSealer, options: { order?: TenantOrder } = {}) {
+  constructor(adapter: DialectAdapter, sealer: AuditSealer) {
     this.#adapter = adapter;
     this.#db = adapter.db;
     this.#sealer = sealer;
     this.#rows = adapter.engineRows;
-    this.#claims = new TaskClaims({ dialect: adapter.dialect, rows: this.#rows, limits: this.#limits, time: this.#time, order: options.order ?? "priority" });
+    this.#claims = new TaskClaims({ dialect: adapter.dialect, rows: this.#rows, limits: this.#limits, time: this.#time });
   }
 
   // --- workflows ---------------------------------------------------------------------------
@@ -258,7 +259,7 @@ export class KyselyEngineStore implements EngineStore {
   claimTasks(nodeId: string, now: number, leaseExpiresAt: number, limit: number, scope?: ClaimScope): Promise<ClaimResult> {
     if (limit <= 0) return Promise.resolve([]);
     return this.#write(async (trx) => {
-      const claimed = await this.#claims.claim(trx, nodeId, now, leaseExpiresAt, limit, scope?.labels ?? []);
+      const claimed = await this.#claims.claim(trx, nodeId, now, leaseExpiresAt, limit, scope?.labels ?? [], scope?.order ?? "priority");
       this.#rows.forget(claimed.map((t) => t.executionId));
       return claimed;
     });
@@ -335,6 +336,10 @@ export class KyselyEngineStore implements EngineStore {
       }
     });
     return lost;
+  }
+
+  schedulerSnapshot(now: number, tenantId?: string): Promise<SchedulerSnapshot> {
+    return readSchedulerSnapshot(this.#db, now, tenantId);
   }
 
   async countActiveExecutions(): Promise<number> {

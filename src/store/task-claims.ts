@@ -24,21 +24,18 @@ export class TaskClaims {
   #rows: EngineRows;
   #limits: TenantLimitsCache;
   #time: VirtualTime;
-  #order: TenantOrder;
-
-  constructor(parts: { dialect: "sqlite" | "postgres"; rows: EngineRows; limits: TenantLimitsCache; time: VirtualTime; order?: TenantOrder }) {
+  constructor(parts: { dialect: "sqlite" | "postgres"; rows: EngineRows; limits: TenantLimitsCache; time: VirtualTime }) {
     this.#dialect = parts.dialect;
     this.#rows = parts.rows;
     this.#limits = parts.limits;
     this.#time = parts.time;
-    this.#order = parts.order ?? "priority";
   }
 
   /** Leases up to `limit` ready tasks of the pools in `labels` (inside the store's write transaction). */
-  async claim(trx: Kysely<Database>, nodeId: string, now: number, leaseExpiresAt: number, limit: number, labels: readonly string[]): Promise<ClaimResult> {
+  async claim(trx: Kysely<Database>, nodeId: string, now: number, leaseExpiresAt: number, limit: number, labels: readonly string[], tenantOrder: TenantOrder): Promise<ClaimResult> {
     // Each tenant's best tasks (at most `limit` each, in its own order), then weighted fair
     // share between tenants within their quotas (src/scheduling/fair-share.ts).
-    const candidates = await this.#candidates(trx, now, limit, labels);
+    const candidates = await this.#candidates(trx, now, limit, labels, tenantOrder);
     if (candidates.length === 0) return [];
     const tenants = [...new Set(candidates.map((c) => c.tenantId))].sort();
     // PostgreSQL: no other node admits these tenants until this claim commits, and usage is
@@ -99,14 +96,14 @@ export class TaskClaims {
    * skipping through that index, so a long backlog costs one tenant no more than a short one);
    * tasks whose lease expired come from the few leased rows.
    */
-  async #candidates(trx: Kysely<Database>, now: number, perTenant: number, labels: readonly string[]): Promise<Candidate[]> {
+  async #candidates(trx: Kysely<Database>, now: number, perTenant: number, labels: readonly string[], tenantOrder: TenantOrder): Promise<Candidate[]> {
     const pool = labels.length ? sql`(pool IS NULL OR pool IN (${sql.join([...labels])}))` : sql`pool IS NULL`;
     const tenants = sql`WITH RECURSIVE queued(id) AS (
         SELECT MIN(tenant_id) FROM tasks WHERE lease_owner IS NULL
         UNION ALL
         SELECT (SELECT MIN(tenant_id) FROM tasks WHERE lease_owner IS NULL AND tenant_id > queued.id) FROM queued WHERE queued.id IS NOT NULL
       )`;
-    const order = this.#order === "priority" ? sql`priority DESC, ready_at, seq` : sql`ready_at, seq`;
+    const order = tenantOrder === "priority" ? sql`priority DESC, ready_at, seq` : sql`ready_at, seq`;
     const best = sql`SELECT task_id FROM tasks WHERE tenant_id = queued.id AND lease_owner IS NULL AND ready_at <= ${now} AND ${pool} ORDER BY ${order} LIMIT ${perTenant}`;
     const columns = sql`t.task_id, t.tenant_id, t.execution_id, t.priority, t.ready_at, t.seq, t.memory_mb, t.cpu_percent, t.concurrency_key, t.concurrency_limit`;
     const unleased =
@@ -129,7 +126,7 @@ export class TaskClaims {
       cpuPercent: Number(r.cpu_percent),
     }));
     // Per tenant in the tenant's order; at most `perTenant` each.
-    const byPriority = this.#order === "priority";
+    const byPriority = tenantOrder === "priority";
     all.sort((a, b) => (a.tenantId < b.tenantId ? -1 : a.tenantId > b.tenantId ? 1 : (byPriority ? b.priority - a.priority : 0) || a.readyAt - b.readyAt || a.seq - b.seq));
     // pickFair breaks ties between tenants by the head's priority; under round_robin it has none.
     if (!byPriority) for (const c of all) c.priority = 0;
