@@ -94,7 +94,7 @@ export class TaskClaims {
    * Each tenant's first `perTenant` due tasks of the pools served, in the tenant's order. Unleased
    * tasks come from the tasks_tenant_queue index, tenant by tenant (the tenants are found by
    * skipping through that index, so a long backlog costs one tenant no more than a short one);
-   * tasks whose lease expired come from the few leased rows.
+   * tasks whose lease expired come from the few leased rows (in the same statement).
    */
   async #candidates(trx: Kysely<Database>, now: number, perTenant: number, labels: readonly string[], tenantOrder: TenantOrder): Promise<Candidate[]> {
     const pool = labels.length ? sql`(pool IS NULL OR pool IN (${sql.join([...labels])}))` : sql`pool IS NULL`;
@@ -106,15 +106,15 @@ export class TaskClaims {
     const order = tenantOrder === "priority" ? sql`priority DESC, ready_at, seq` : sql`ready_at, seq`;
     const best = sql`SELECT task_id FROM tasks WHERE tenant_id = queued.id AND lease_owner IS NULL AND ready_at <= ${now} AND ${pool} ORDER BY ${order} LIMIT ${perTenant}`;
     const columns = sql`t.task_id, t.tenant_id, t.execution_id, t.priority, t.ready_at, t.seq, t.memory_mb, t.cpu_percent, t.concurrency_key, t.concurrency_limit`;
-    const unleased =
+    // Tasks whose lease expired come in the same statement: one round trip per claim.
+    const expired = sql`SELECT ${columns} FROM tasks t WHERE t.lease_owner IS NOT NULL AND t.lease_expires_at <= ${now} AND t.ready_at <= ${now} AND ${pool}`;
+    const query =
       this.#dialect === "postgres"
-        ? sql`${tenants} SELECT ${columns} FROM queued CROSS JOIN LATERAL (SELECT * FROM tasks WHERE task_id IN (${best})) t WHERE queued.id IS NOT NULL`
-        : sql`${tenants} SELECT ${columns} FROM queued JOIN tasks t ON t.task_id IN (${best}) WHERE queued.id IS NOT NULL`;
+        ? sql`${tenants} SELECT ${columns} FROM queued CROSS JOIN LATERAL (SELECT * FROM tasks WHERE task_id IN (${best})) t WHERE queued.id IS NOT NULL UNION ALL ${expired}`
+        : sql`${tenants} SELECT ${columns} FROM queued JOIN tasks t ON t.task_id IN (${best}) WHERE queued.id IS NOT NULL UNION ALL ${expired}`;
     type Row = { task_id: string; tenant_id: string; execution_id: string; priority: number; ready_at: number; seq: number; memory_mb: number; cpu_percent: number; concurrency_key: string | null; concurrency_limit: number | null };
-    const rows = (await unleased.execute(trx)).rows as Row[];
-    const expired = await sql<Row>`
-      SELECT ${columns} FROM tasks t WHERE t.lease_owner IS NOT NULL AND t.lease_expires_at <= ${now} AND t.ready_at <= ${now} AND ${pool}`.execute(trx);
-    const all = rows.concat(expired.rows).map((r): Candidate => ({
+    const rows = (await query.execute(trx)).rows as Row[];
+    const all = rows.map((r): Candidate => ({
       taskId: r.task_id,
       tenantId: r.tenant_id,
       executionId: r.execution_id,
