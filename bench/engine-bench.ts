@@ -43,7 +43,7 @@ export async function engineBench(label: string, db: TestDatabase): Promise<Engi
   try {
     orch.registerStepExecutor({ type: "noop", execute: () => null });
     const tenantId = await orch.createTenant("Bench", TenantTier.ENTERPRISE);
-    await orch.modifyQuota(tenantId, { maxConcurrentTasks: 1_000_000, maxTasksPerHour: 1_000_000_000, rateLimitPerSecond: 1_000_000_000 });
+    await orch.modifyQuota(tenantId, { maxConcurrentTasks: 1_000_000, maxTasksPerHour: 1_000_000_000, rateLimitPerSecond: 1_000_000_000, maxMemoryMb: 1_000_000_000, maxCpuPercent: 1_000_000_000 });
     for (const yaml of [linear, fan, single]) await orch.registerWorkflow(yaml, { tenantId, status: "active" });
 
     // CPU time of this process over a run: steadier than wall time on a busy machine.

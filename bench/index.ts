@@ -8,6 +8,7 @@ import { TEST_POSTGRES_URL, tempPostgresSchema, tempSqliteDatabase } from "syner
 import type { TestDatabase } from "synergymesh/testing";
 import { silentLogger } from "../src/telemetry/logger.js";
 import { engineBench } from "./engine-bench.js";
+import { schedulerBench } from "./scheduler-bench.js";
 import { triggerBench } from "./trigger-bench.js";
 import { httpBench } from "./http-bench.js";
 
@@ -102,6 +103,13 @@ async function main(): Promise<void> {
   rows.push({ name: "engine: 10-step linear workflow, durable steps/s, PostgreSQL", value: Math.round(enginePg.linearStepsPerSecond).toLocaleString("en"), target: "5,000" });
   rows.push({ name: "engine: fan-out/fan-in executions/s, PostgreSQL", value: enginePg.fanExecutionsPerSecond.toFixed(1), target: "(none)" });
   rows.push({ name: "engine: start latency p50 / p99 ms, PostgreSQL", value: `${enginePg.startP50Ms.toFixed(2)} / ${enginePg.startP99Ms.toFixed(2)}`, target: "p50 < 10" });
+
+  for (const [name, db] of [["SQLite", tempSqliteDatabase()], ["PostgreSQL", await tempPostgresSchema()]] as const) {
+    const s = await schedulerBench(`noisy neighbour on ${name}`, db);
+    const ms = (l: { queueP50Ms: number; queueP99Ms: number; startP50Ms: number; startP99Ms: number }) => `queue ${l.queueP50Ms.toFixed(2)} / ${l.queueP99Ms.toFixed(2)}, start ${l.startP50Ms.toFixed(2)} / ${l.startP99Ms.toFixed(2)}`;
+    rows.push({ name: `noisy neighbour: B's 20 starts, p50 / p99 ms, alone, ${name}`, value: ms(s.alone), target: "(reference)" });
+    rows.push({ name: `noisy neighbour: B's 20 starts beside A's 20,000 backlog, p50 / p99 ms, ${name}`, value: ms(s.contended), target: "queue p99 <= 2x alone, start p99 < 50" });
+  }
 
   for (const [name, db] of [["SQLite", tempSqliteDatabase()], ["PostgreSQL", await tempPostgresSchema()]] as const) {
     const cron = await triggerBench(`cron accuracy on ${name}`, db, { triggers: 20, seconds: 15 });

@@ -10,6 +10,10 @@ export type { PolicyAction, PolicyDecision, PolicyPrincipal, PolicyRequest, Poli
 export type { LibraryScript } from "./content/script-library.js";
 export type { MessageTemplate, MessageTemplateContent, MessageTemplateLookup } from "./content/message-templates.js";
 export { toCanonicalDefinition } from "./workflow/canonical-definition.js";
+export type { SchedulerSnapshot, TenantQueue, NodeLeases, ConcurrencyKeyStatus } from "./store/scheduler-status.js";
+export type { SchedulerStrategy } from "./config/options.js";
+export { SCHEDULER_STRATEGIES } from "./config/options.js";
+export { TIER_WEIGHTS } from "./scheduling/tier-weights.js";
 export type { LlmOptions, LlmProviderOptions } from "./executors/llm/llm-options.js";
 export type { AgentServiceOptions } from "./executors/agent/agent-options.js";
 export type { AgentCallbackRequest } from "./executors/agent/agent-completion.js";

@@ -41,6 +41,12 @@ import { createAiAnalysisExecutor } from "./executors/ai-analysis/ai-analysis-ex
 import { createLlmExecutor } from "./executors/llm/llm-executor.js";
 import { callbackTokenKey, signCallbackToken } from "./executors/agent/agent-callback.js";
 import type { AgentCallbackRequest } from "./executors/agent/agent-completion.js";
+import type { SchedulerSnapshot } from "./store/scheduler-status.js";
+
+/** `getSchedulerStatus()`: this node, and what every node's leases and queues add up to. */
+export interface SchedulerStatus extends SchedulerSnapshot {
+  node: { nodeId: string; labels: readonly string[]; concurrency: number; running: number; strategy: string; workersStarted: boolean };
+}
 import { AGENT_CALLBACK_PATH, completeAgentTask } from "./executors/agent/agent-completion.js";
 import { createAgentExecutor } from "./executors/agent/agent-executor.js";
 import { createMcpExecutor } from "./executors/mcp/mcp-executor.js";
@@ -55,10 +61,10 @@ import { TenantService } from "./tenancy/tenant-service.js";
 import type { TokenUsage } from "./tenancy/token-usage-service.js";
 import { TokenUsageService } from "./tenancy/token-usage-service.js";
 
-import type { OrchestratorMetrics, SchedulerStatus, TenantHealth } from "./telemetry/status-types.js";
+import type { OrchestratorMetrics, TenantHealth } from "./telemetry/status-types.js";
 
 export type { TokenUsage } from "./tenancy/token-usage-service.js";
-export type { OrchestratorMetrics, SchedulerStatus, TenantHealth } from "./telemetry/status-types.js";
+export type { OrchestratorMetrics, TenantHealth } from "./telemetry/status-types.js";
 import { SecretService } from "./tenancy/secret-service.js";
 import type { ResourceQuota, ResourceRequest, Tenant, TenantTier } from "./tenancy/tiers.js";
 import type { PublishedEvent } from "./orchestrator-triggers.js";
@@ -144,7 +150,7 @@ export class Orchestrator {
     this.#secrets = new SecretService(store, options.clock, options.masterKey);
     this.#engine = new Engine(
       { store: store.engine, clock: options.clock, logger: options.logger, random: options.random, executors: this.#executors, secrets: (tenantId, name) => this.#secrets.resolve(tenantId, name) },
-      { nodeId: options.nodeId, concurrency: options.concurrency, leaseMs: options.leaseMs, pollMs: options.pollMs, maxLostAttempts: options.maxLostAttempts, ...(options.faultPoint ? { faultPoint: options.faultPoint } : {}) },
+      { nodeId: options.nodeId, concurrency: options.concurrency, labels: options.labels, strategy: options.scheduler.strategy, loadThreshold: options.scheduler.loadThreshold, leaseMs: options.leaseMs, pollMs: options.pollMs, maxLostAttempts: options.maxLostAttempts, ...(options.faultPoint ? { faultPoint: options.faultPoint } : {}) },
     );
     this.prometheus.countActiveExecutionsWith(() => store.engine.countActiveExecutions());
     this.#engine.events.on("execution.finished", (e) => this.prometheus.executionFinished(e.workflowId, e.status, e.durationMs));
@@ -328,6 +334,16 @@ export class Orchestrator {
   /** Lifecycle events (`execution.started`, `execution.finished`, `step.started`, `step.finished`), after commit. */
   get events(): EngineEvents {
     return this.#engine.events;
+  }
+
+  /**
+   * What the scheduler sees (for `/api/v1/scheduler/status`): this node (id, labels, concurrency,
+   * running attempts, strategy) and, across all nodes, queues per tenant, live leases per node and
+   * concurrency keys. With `tenantId`, only that tenant's queues, leases and keys.
+   */
+  async getSchedulerStatus(options: { tenantId?: string } = {}): Promise<SchedulerStatus> {
+    this.#assertOpen();
+    return { node: this.#engine.status(), ...(await this.#store.engine.schedulerSnapshot(this.#options.clock.now(), options.tenantId)) };
   }
 
   /** Seed 001 plugin hooks: onWorkflowStart, onStepStart, onStepComplete, onWorkflowComplete. */
@@ -656,12 +672,6 @@ export class Orchestrator {
     const row = await this.#store.engine.findStepExecution(tenantId, stepExecutionId);
     if (!row) throw new NotFoundError("step execution", stepExecutionId);
     return row;
-  }
-
-  /** This node's workers, ready / scheduled / leased tasks per tenant (one tenant's when given), and leases per node. */
-  async getSchedulerStatus(tenantId?: string): Promise<SchedulerStatus> {
-    const snapshot = await this.#store.access.queueSnapshot(this.#options.clock.now());
-    return { workers: this.#engine.workers, queue: tenantId === undefined ? snapshot.tenants : snapshot.tenants.filter((t) => t.tenantId === tenantId), leases: tenantId === undefined ? snapshot.leases : [] };
   }
 
   /** Seed 001's `/health`: `healthy` when the store answers and this node claims work (unless it only submits). */

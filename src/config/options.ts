@@ -1,5 +1,6 @@
 // Orchestrator options: every field optional with a documented default; resolveOptions() reads the
 // environment (the only place that does) and freezes the result.
+import { POOL_LABEL, POOL_LABEL_RULE } from "../scheduling/pool-label.js";
 import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
 import { hostname } from "node:os";
@@ -73,6 +74,18 @@ export interface OrchestratorOptions {
   nodeId?: string;
   /** Workflow steps this node runs at once (default 10). */
   concurrency?: number;
+  /**
+   * Worker pools this node serves (environment `SYNERGYMESH_NODE_LABELS`, comma-separated): it
+   * claims steps with a `runs_on` among them, and steps without `runs_on` (default: none).
+   */
+  labels?: string[];
+  /**
+   * How this node picks work (seed 002 `scheduling`): `strategy` priority_based (default; within a
+   * tenant by priority), round_robin (within a tenant by ready time only) or load_balanced
+   * (priority_based, and a node above `loadThreshold` of its concurrency leases nothing on commit,
+   * leaving ready steps to claims, where the least busy node takes most). `loadThreshold` 0..1, default 0.8.
+   */
+  scheduler?: { strategy?: SchedulerStrategy; loadThreshold?: number };
   /** How long a claimed step is this node's before another may take it over (default 30 s); renewed while it runs. */
   leaseMs?: number;
   /** How often to look for work other nodes made ready (default 1000 ms). */
@@ -173,6 +186,8 @@ export interface ResolvedOptions {
   readonly random: () => number;
   readonly nodeId: string;
   readonly concurrency: number;
+  readonly labels: readonly string[];
+  readonly scheduler: { readonly strategy: SchedulerStrategy; readonly loadThreshold: number };
   readonly leaseMs: number;
   readonly pollMs: number;
   readonly maxLostAttempts: number;
@@ -239,6 +254,8 @@ export function resolveOptions(options: OrchestratorOptions = {}, env: NodeJS.Pr
     random: options.random ?? Math.random,
     nodeId: nonEmpty(options.nodeId ?? env.SYNERGYMESH_NODE_ID ?? hostname(), "nodeId"),
     concurrency: positiveInt(options.concurrency ?? 10, "concurrency"),
+    scheduler: resolveScheduler(options.scheduler ?? {}),
+    labels: poolLabels(options.labels ?? (env.SYNERGYMESH_NODE_LABELS ? env.SYNERGYMESH_NODE_LABELS.split(",").map((l) => l.trim()) : [])),
     leaseMs: positiveInt(options.leaseMs ?? 30_000, "leaseMs"),
     pollMs: positiveInt(options.pollMs ?? 1000, "pollMs"),
     maxLostAttempts: positiveInt(options.maxLostAttempts ?? 3, "maxLostAttempts"),
@@ -293,6 +310,25 @@ function publicUrl(value: string | undefined): string | undefined {
 function nonEmpty(value: string, path: string): string {
   if (typeof value !== "string" || value.trim() === "" || value.length > 200) throw new ConfigError(path, "must be a non-empty string of at most 200 characters");
   return value;
+}
+
+export const SCHEDULER_STRATEGIES = ["priority_based", "round_robin", "load_balanced"] as const;
+export type SchedulerStrategy = (typeof SCHEDULER_STRATEGIES)[number];
+
+function resolveScheduler(s: { strategy?: SchedulerStrategy; loadThreshold?: number }): { strategy: SchedulerStrategy; loadThreshold: number } {
+  const strategy = s.strategy ?? "priority_based";
+  if (!SCHEDULER_STRATEGIES.includes(strategy)) throw new ConfigError("scheduler.strategy", `must be one of ${SCHEDULER_STRATEGIES.join(", ")}, got ${JSON.stringify(strategy)}`);
+  const loadThreshold = s.loadThreshold ?? 0.8;
+  if (typeof loadThreshold !== "number" || !(loadThreshold > 0 && loadThreshold <= 1)) throw new ConfigError("scheduler.loadThreshold", `must be a number in (0, 1], got ${JSON.stringify(loadThreshold)}`);
+  return Object.freeze({ strategy, loadThreshold });
+}
+
+function poolLabels(labels: unknown): readonly string[] {
+  if (!Array.isArray(labels)) throw new ConfigError("labels", "must be an array of pool labels");
+  labels.forEach((label, i) => {
+    if (typeof label !== "string" || !POOL_LABEL.test(label)) throw new ConfigError(`labels[${i}]`, `must be ${POOL_LABEL_RULE}, got ${JSON.stringify(label)}`);
+  });
+  return Object.freeze([...new Set(labels as string[])]);
 }
 
 function positiveInt(value: number, path: string): number {

@@ -21,6 +21,12 @@ export interface EngineOptions {
   nodeId: string;
   /** Tasks this node runs at once (default 10). */
   concurrency: number;
+  /** Worker pools this node serves besides steps without `runs_on` (default none). */
+  labels?: readonly string[];
+  /** How this node picks work (docs/scheduling.md#strategies); default priority_based. */
+  strategy?: "priority_based" | "round_robin" | "load_balanced";
+  /** load_balanced: above this share of `concurrency` in use, nothing is leased on commit (default 0.8). */
+  loadThreshold?: number;
   /** How long a claim is good for before another node may take the task (default 30 s). */
   leaseMs: number;
   /** How often to look for work that other nodes made ready (default 1 s). */
@@ -74,12 +80,14 @@ export class Engine {
   #flushing: Promise<void> | undefined;
   #flushScheduled = false;
   #idle: Array<() => void> = [];
+  #labels: readonly string[];
 
   constructor(parts: { store: EngineStore; clock: Clock; logger: Logger; random: () => number } & Omit<RunnerParts, "clock" | "maxLostAttempts">, options: EngineOptions) {
     this.#store = parts.store;
     this.#clock = parts.clock;
     this.#logger = parts.logger.child({ component: "engine", nodeId: options.nodeId });
     this.#options = options;
+    this.#labels = options.labels ?? [];
     this.#random = parts.random;
     this.#runner = new StepRunner({ clock: parts.clock, executors: parts.executors, secrets: parts.secrets, maxLostAttempts: options.maxLostAttempts });
   }
@@ -142,8 +150,22 @@ export class Engine {
   leaseOffer(): LeaseOffer | undefined {
     if (!this.#running) return undefined;
     const now = this.#clock.now();
-    const max = this.#options.concurrency - this.#inFlight.size;
-    return max > 0 ? { nodeId: this.#options.nodeId, now, leaseExpiresAt: now + this.#options.leaseMs, max } : undefined;
+    const max = this.#commitCapacity() - this.#inFlight.size;
+    return max > 0 ? { nodeId: this.#options.nodeId, now, leaseExpiresAt: now + this.#options.leaseMs, max, labels: this.#labels } : undefined;
+  }
+
+  /**
+   * Slots that commits may lease into. Under load_balanced a node above its load threshold leaves
+   * new ready steps to claims, where every node competes and the least busy takes most.
+   */
+  #commitCapacity(): number {
+    if (this.#options.strategy !== "load_balanced") return this.#options.concurrency;
+    return Math.max(1, Math.floor(this.#options.concurrency * (this.#options.loadThreshold ?? 0.8)));
+  }
+
+  /** This node as the scheduler sees it, for status pages. */
+  status(): { nodeId: string; labels: readonly string[]; concurrency: number; running: number; strategy: string; workersStarted: boolean } {
+    return { nodeId: this.#options.nodeId, labels: this.#labels, concurrency: this.#options.concurrency, running: this.#inFlight.size, strategy: this.#options.strategy ?? "priority_based", workersStarted: this.#running };
   }
 
   /** Hands tasks leased to this node by a commit (start, control, completion) to the runner. */
@@ -207,10 +229,12 @@ export class Engine {
         const free = this.#options.concurrency - this.#inFlight.size;
         if (free <= 0 || !this.#running) break;
         claimedAt = this.#clock.now();
-        const claimed = await this.#store.claimTasks(this.#options.nodeId, claimedAt, claimedAt + this.#options.leaseMs, free);
+        const claimed = await this.#store.claimTasks(this.#options.nodeId, claimedAt, claimedAt + this.#options.leaseMs, free, { labels: this.#labels, order: this.#options.strategy === "round_robin" ? "fifo" : "priority" });
         this.dispatch(claimed);
-        this.#backlog = claimed.length === free;
-        if (this.#backlog) this.#wakeAgain = true;
+        // Tasks held back by their tenants' quotas become claimable when a lease ends: claim
+        // again after the next commit. Only a full batch means more may be ready right now.
+        this.#backlog = claimed.length === free || claimed.heldBack === true;
+        if (claimed.length === free) this.#wakeAgain = true;
       } while (this.#wakeAgain && this.#running);
       await this.#expireDeadlines();
       await this.#scheduleNextTimer(claimedAt);
@@ -335,7 +359,7 @@ export class Engine {
     if (batch.length === 0) return;
     const now = this.#clock.now();
     // Capacity frees as these tasks finish: offer their slots to the steps they make ready.
-    const offer = this.#running ? { nodeId: this.#options.nodeId, now, leaseExpiresAt: now + this.#options.leaseMs, max: this.#options.concurrency - this.#inFlight.size + batch.length } : undefined;
+    const offer = this.#running ? { nodeId: this.#options.nodeId, now, leaseExpiresAt: now + this.#options.leaseMs, max: this.#commitCapacity() - this.#inFlight.size + batch.length, labels: this.#labels } : undefined;
     this.#options.faultPoint?.("before-commit");
     this.#flushing = this.#store
       .completeTasks(this.#options.nodeId, batch, (snapshot, c) => {

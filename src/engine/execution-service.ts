@@ -5,8 +5,10 @@ import { makeAuditEntry } from "../audit/audit-log.js";
 import type { Clock } from "../core/clock.js";
 import { ConflictError, NotFoundError, SynergyMeshError, ValidationError } from "../core/errors.js";
 import { newSortableId } from "../core/ids.js";
-import type { Effects, EngineStore, ExecutionRow, ExecutionSnapshot, ExecutionStatus, LogRow, StepRow } from "../store/engine-store.js";
+import type { Effects, EngineStore, ExecutionRow, ExecutionSnapshot, ExecutionStatus, LogInput, LogRow, StepRow } from "../store/engine-store.js";
+import { renderConcurrencyKey } from "./concurrency-key.js";
 import type { WorkflowPlan } from "./workflow-plan.js";
+import { SKIP_NOT_REACHED } from "./workflow-plan.js";
 import type { Engine } from "./engine.js";
 import type { WorkflowService } from "./workflow-service.js";
 
@@ -73,6 +75,23 @@ export class ExecutionService {
     const plan = await this.#engine.plan(tenantId, workflowId, version).catch(() => {
       throw new NotFoundError("workflow version", `${workflowId}@${version}`);
     });
+    const concurrency = plan.definition.concurrency;
+    const concurrencyKey = renderConcurrencyKey(plan.definition, input);
+    // cancel_running makes room before the start; cancel_new ends the start at once when the key is full.
+    let refusedBy: string | undefined;
+    if (concurrency && concurrencyKey !== null && concurrency.strategy !== "queue") {
+      const holders = await this.#store.listConcurrencyHolders(tenantId, concurrencyKey);
+      if (holders.length >= concurrency.limit && concurrency.strategy === "cancel_new") {
+        refusedBy = `concurrency key "${concurrencyKey}" is held by ${holders.length} execution(s) (limit ${concurrency.limit}); cancel_new cancels the new one`;
+      } else if (concurrency.strategy === "cancel_running") {
+        for (const h of holders.slice(0, Math.max(0, holders.length - concurrency.limit + 1))) {
+          await this.cancel(tenantId, h.executionId, options.userId ?? "system", `cancelled by a newer execution with concurrency key "${concurrencyKey}" (cancel_running)`).catch((error: unknown) => {
+            // Ended meanwhile: it no longer holds the key.
+            if (!(error instanceof ConflictError)) throw error;
+          });
+        }
+      }
+    }
     const now = this.#clock.now();
     const executionId = newSortableId(now);
     const priority = options.priority ?? plan.definition.priority;
@@ -91,28 +110,35 @@ export class ExecutionService {
       finishedAt: null,
       deadlineAt: plan.definition.timeoutMs !== undefined ? now + plan.definition.timeoutMs : null,
       idempotencyKey: options.idempotencyKey ?? null,
+      concurrencyKey,
+      ...(refusedBy !== undefined ? { status: "cancelled" as const, error: refusedBy, finishedAt: now } : {}),
     };
     const steps: StepRow[] = plan.definition.steps.map((s) => ({
       stepExecutionId: newSortableId(now),
       executionId,
       tenantId,
       stepId: s.id,
-      status: "pending",
+      status: refusedBy !== undefined ? ("skipped" as const) : ("pending" as const),
       attempts: 0,
       failures: 0,
       lost: 0,
       output: null,
-      error: null,
+      error: refusedBy !== undefined ? SKIP_NOT_REACHED : null,
       startedAt: null,
-      finishedAt: null,
+      finishedAt: refusedBy !== undefined ? now : null,
     }));
+    const gate = concurrency && concurrencyKey !== null ? { key: concurrencyKey, limit: concurrency.limit } : undefined;
+    const tasks = refusedBy !== undefined ? [] : plan.initialTasks(now, priority).map((t) => (gate ? { ...t, gate } : t));
+    const logs: LogInput[] = [{ stepId: null, level: "info", message: `execution started (workflow ${workflowId} version ${version})`, timestamp: now }];
+    if (refusedBy !== undefined) logs.push({ stepId: null, level: "warn", message: `execution cancelled: ${refusedBy}`, timestamp: now });
     const audit = [makeAuditEntry(this.#clock, { tenantId, action: "start_execution", status: "success", componentId: workflowId, userId: options.userId ?? "system", metadata: { execution_id: executionId, version, priority } })];
     const result = await this.#store.createExecution(
-      { execution, steps, tasks: plan.initialTasks(now, priority), logs: [{ stepId: null, level: "info", message: `execution started (workflow ${workflowId} version ${version})`, timestamp: now }], audit },
+      { execution, steps, tasks, logs, audit },
       this.#engine.leaseOffer(),
     );
     if (result.created) {
       this.#engine.emitStarted(execution);
+      if (refusedBy !== undefined) this.#engine.emitFinished({ tenantId, executionId, workflowId, status: "cancelled", error: refusedBy, durationMs: 0 });
       this.#engine.dispatch(result.claimed);
       // Wake for the workflow timeout as for any timed task.
       const wakeAt = Math.min(result.hint.nextReadyAt ?? Infinity, execution.deadlineAt ?? Infinity);
@@ -137,7 +163,7 @@ export class ExecutionService {
   }
 
   /** Ends the execution as cancelled: queued steps are dropped and running ones aborted. */
-  async cancel(tenantId: string, executionId: string, userId = "system"): Promise<ExecutionRow> {
+  async cancel(tenantId: string, executionId: string, userId = "system", reason = "cancelled by user"): Promise<ExecutionRow> {
     const current = await this.get(tenantId, executionId);
     if (FINAL.has(current.status)) throw new ConflictError(`Execution ${executionId} is already ${current.status}`, { executionId, status: current.status });
     const plan = await this.#engine.plan(tenantId, current.workflowId, current.version);
@@ -146,13 +172,13 @@ export class ExecutionService {
     await this.#store.updateExecution(tenantId, executionId, (snapshot) => {
       if (FINAL.has(snapshot.execution.status)) return undefined;
       ended = true;
-      const effects = plan.endExecution(snapshot, "cancelled", now, "cancelled by user");
+      const effects = plan.endExecution(snapshot, "cancelled", now, reason);
       effects.audit = [makeAuditEntry(this.#clock, { tenantId, action: "cancel_execution", status: "success", componentId: current.workflowId, userId, metadata: { execution_id: executionId } })];
       return effects;
     });
     if (ended) {
       this.#engine.abortExecution(executionId, new Error("the execution was cancelled"));
-      this.#engine.emitFinished({ tenantId, executionId, workflowId: current.workflowId, status: "cancelled", error: "cancelled by user", durationMs: now - (current.startedAt ?? current.createdAt) });
+      this.#engine.emitFinished({ tenantId, executionId, workflowId: current.workflowId, status: "cancelled", error: reason, durationMs: now - (current.startedAt ?? current.createdAt) });
     }
     return (await this.get(tenantId, executionId)) as ExecutionRow;
   }
@@ -212,7 +238,7 @@ export class ExecutionService {
       return {
         steps: [{ stepId, output }],
         dropTasks: [stepId],
-        newTasks: snapshot.execution.status === "paused" ? [] : [{ stepId, readyAt: now, priority: plan.steps.get(stepId)?.priority ?? snapshot.execution.priority }],
+        newTasks: snapshot.execution.status === "paused" ? [] : [plan.taskOf(stepId, now, snapshot.execution.priority)],
         logs: [{ stepId, level: "info", message: `${decision.approved ? "approved" : "rejected"} by ${userId}`, timestamp: now }],
       };
     });
@@ -235,7 +261,7 @@ export class ExecutionService {
       return {
         steps: [{ stepId, output }],
         dropTasks: [stepId],
-        newTasks: snapshot.execution.status === "paused" ? [] : [{ stepId, readyAt: now, priority: plan.steps.get(stepId)?.priority ?? snapshot.execution.priority }],
+        newTasks: snapshot.execution.status === "paused" ? [] : [plan.taskOf(stepId, now, snapshot.execution.priority)],
         logs: [{ stepId, level: "info", message: `${action} by ${userId}`, timestamp: now }],
       };
     });

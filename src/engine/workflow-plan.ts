@@ -5,6 +5,7 @@ import type { Effects, ExecutionSnapshot, NewTask, StepRow } from "../store/engi
 import type { StepDefinition, WorkflowDefinition } from "../workflow/model.js";
 import { backoffDelay } from "../core/retry.js";
 import { decisionOutcomes } from "../workflow/decision-config.js";
+import { DEFAULT_STEP_RESOURCES } from "../workflow/normalize-definition.js";
 
 /** A finished attempt as the runner reports it. */
 export type StepOutcome =
@@ -71,7 +72,7 @@ export class WorkflowPlan {
 
   /** The first tasks of a new execution. */
   initialTasks(now: number, priority: number): NewTask[] {
-    return this.entrySteps.map((stepId) => ({ stepId, readyAt: now, priority: this.#priority(stepId, priority) }));
+    return this.entrySteps.map((stepId) => this.taskOf(stepId, now, priority));
   }
 
   /** What one outcome of `stepId` changes in the execution. */
@@ -87,7 +88,7 @@ export class WorkflowPlan {
     switch (outcome.kind) {
       case "reschedule":
         set({ status: outcome.status, ...(outcome.output !== undefined ? { output: outcome.output } : {}) });
-        effects.newTasks.push({ stepId, readyAt: outcome.readyAt, priority: this.#priority(stepId, snapshot.execution.priority) });
+        effects.newTasks.push(this.taskOf(stepId, outcome.readyAt, snapshot.execution.priority));
         snapshot.queued.add(stepId);
         return effects;
       case "completed":
@@ -112,7 +113,7 @@ export class WorkflowPlan {
         if (outcome.retryable && retriesLeft && step.retry) {
           const delay = outcome.retryAfterMs ?? backoffDelay({ maxRetries: maxAttempts - 1, initialDelay: step.retry.initialDelayMs, maxDelay: step.retry.maxDelayMs, exponentialBase: step.retry.backoffFactor, jitter: step.retry.jitter, timeout: 0 }, row.attempts - 1, random);
           set({ status: "retrying", failures, error: outcome.error });
-          effects.newTasks.push({ stepId, readyAt: now + delay, priority: this.#priority(stepId, snapshot.execution.priority) });
+          effects.newTasks.push(this.taskOf(stepId, now + delay, snapshot.execution.priority));
           snapshot.queued.add(stepId);
           effects.logs.push({ stepId, level: "warn", message: `step ${stepId} attempt ${failures} failed: ${outcome.error}; retrying in ${delay} ms`, timestamp: now });
           return effects;
@@ -179,7 +180,7 @@ export class WorkflowPlan {
   #requeueOwed(snapshot: ExecutionSnapshot, effects: Effects, now: number): void {
     for (const row of snapshot.steps.values()) {
       if ((row.status === "retrying" || row.status === "waiting") && !snapshot.queued.has(row.stepId)) {
-        effects.newTasks.push({ stepId: row.stepId, readyAt: now, priority: this.#priority(row.stepId, snapshot.execution.priority) });
+        effects.newTasks.push(this.taskOf(row.stepId, now, snapshot.execution.priority));
         snapshot.queued.add(row.stepId);
       }
     }
@@ -198,8 +199,11 @@ export class WorkflowPlan {
     return effects;
   }
 
-  #priority(stepId: string, executionPriority: number): number {
-    return this.steps.get(stepId)?.priority ?? executionPriority;
+  /** A task of the step: its priority (else the execution's), its reservation and its pool. */
+  taskOf(stepId: string, readyAt: number, executionPriority: number): NewTask {
+    const step = this.steps.get(stepId);
+    const resources = step?.resources ?? DEFAULT_STEP_RESOURCES;
+    return { stepId, readyAt, priority: step?.priority ?? executionPriority, memoryMb: resources.memoryMb, cpuPercent: resources.cpuPercent, pool: step?.runsOn ?? null };
   }
 
   /** Queues every pending step whose conditions to start now hold. */
@@ -215,7 +219,7 @@ export class WorkflowPlan {
       // they lead to) still start; steps that merely depended on others do not.
       if (failed && !fired) continue;
       if (!step.dependsOn.every((dep) => this.#satisfied(snapshot, dep))) continue;
-      effects.newTasks.push({ stepId: step.id, readyAt: now, priority: this.#priority(step.id, snapshot.execution.priority) });
+      effects.newTasks.push(this.taskOf(step.id, now, snapshot.execution.priority));
       snapshot.queued.add(step.id);
     }
   }

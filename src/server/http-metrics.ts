@@ -26,10 +26,10 @@ export function httpMetrics(registry: Registry, orch: Orchestrator): HttpMetrics
       async collect() {
         const status = await orch.getSchedulerStatus();
         this.reset();
-        for (const q of status.queue) {
+        for (const q of status.queues) {
           this.set({ tenant_id: q.tenantId, state: "ready" }, q.ready);
-          this.set({ tenant_id: q.tenantId, state: "scheduled" }, q.scheduled);
-          this.set({ tenant_id: q.tenantId, state: "leased" }, q.leased);
+          this.set({ tenant_id: q.tenantId, state: "scheduled" }, q.timed);
+          this.set({ tenant_id: q.tenantId, state: "leased" }, q.running);
         }
       },
     });

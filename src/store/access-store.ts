@@ -32,11 +32,6 @@ export interface TenantDocumentRow {
   updatedAt: number;
 }
 
-/** Ready, timed and leased tasks of one tenant, and the leases one node holds. */
-export interface QueueSnapshot {
-  tenants: Array<{ tenantId: string; ready: number; scheduled: number; leased: number }>;
-  leases: Array<{ nodeId: string; leased: number; earliestExpiry: number }>;
-}
 
 export interface AccessStore {
   /** Inserts a key with its audit records; false (nothing written) when the prefix is taken. */
@@ -57,6 +52,4 @@ export interface AccessStore {
 
   /** Counts over every tenant for /health: workflows (total, active) and unfinished executions by status. */
   platformCounts(): Promise<{ workflows: number; activeWorkflows: number; pending: number; running: number; paused: number }>;
-  /** The task queue now: per tenant and per lease-holding node (scheduler status). */
-  queueSnapshot(now: number): Promise<QueueSnapshot>;
 }

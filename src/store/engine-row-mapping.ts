@@ -19,6 +19,7 @@ export function executionToRow(e: ExecutionRow): ExecutionsTable {
     finished_at: e.finishedAt,
     deadline_at: e.deadlineAt,
     idempotency_key: e.idempotencyKey,
+    concurrency_key: e.concurrencyKey ?? null,
   };
 }
 
@@ -38,6 +39,7 @@ export function toExecution(r: ExecutionsTable): ExecutionRow {
     finishedAt: r.finished_at === null ? null : Number(r.finished_at),
     deadlineAt: r.deadline_at === null ? null : Number(r.deadline_at),
     idempotencyKey: r.idempotency_key,
+    concurrencyKey: r.concurrency_key ?? null,
   };
 }
 

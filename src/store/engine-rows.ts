@@ -2,18 +2,28 @@
 // per dialect without the query builder: SQLite runs prepared statements, PostgreSQL one statement
 // per kind for a whole group commit. Every call runs inside the store's write transaction.
 import type { Kysely } from "kysely";
+import type { LeaseUsage } from "../scheduling/admission.js";
 import type { ExecutionRow, ExecutionSnapshot, StepRow } from "./engine-store.js";
 import type { Database, ExecutionLogsTable, TasksTable } from "./schema.js";
 
 export interface EngineRows {
-  /** Deletes the tasks this node still holds with these fences; returns the ids it deleted (the rest were taken over). */
-  deleteLeasedTasks(trx: Kysely<Database>, nodeId: string, tasks: ReadonlyArray<{ taskId: string; fence: number }>): Promise<Set<string>>;
   /**
-   * The start of a group commit: deletes the tasks this node still holds (as deleteLeasedTasks)
-   * and loads the snapshots of their executions (as loadSnapshots), in as few round trips as the
-   * dialect allows.
+   * Deletes the tasks this node still holds with these fences; returns the ids it deleted (the
+   * rest were taken over). With `lockTenants`, takes their admission locks first (see lockTenants),
+   * in the same statement where the dialect can.
    */
-  takeLeased(trx: Kysely<Database>, nodeId: string, tasks: ReadonlyArray<{ taskId: string; fence: number; executionId: string }>): Promise<{ deleted: Set<string>; snapshots: Map<string, ExecutionSnapshot> }>;
+  deleteLeasedTasks(trx: Kysely<Database>, nodeId: string, tasks: ReadonlyArray<{ taskId: string; fence: number }>, lockTenants?: readonly string[]): Promise<Set<string>>;
+  /**
+   * The start of a group commit: takes the tenants' admission locks and deletes the tasks this
+   * node still holds (as deleteLeasedTasks), then loads the snapshots of their executions (as
+   * loadSnapshots), in as few round trips as the dialect allows.
+   */
+  takeLeased(
+    trx: Kysely<Database>,
+    nodeId: string,
+    tasks: ReadonlyArray<{ taskId: string; fence: number; executionId: string }>,
+    lockTenants?: readonly string[],
+  ): Promise<{ deleted: Set<string>; snapshots: Map<string, ExecutionSnapshot> }>;
   /** Loads executions (locked on PostgreSQL, in id order) with their steps and queued step ids. */
   loadSnapshots(trx: Kysely<Database>, executionIds: readonly string[]): Promise<Map<string, ExecutionSnapshot>>;
   /** Writes every mutable column of these step rows (they were read under the transaction's lock). */
@@ -25,6 +35,14 @@ export interface EngineRows {
   insertLogs(trx: Kysely<Database>, rows: readonly ExecutionLogsTable[]): Promise<void>;
   /** Everything a transaction gathered, at once (PostgreSQL: one statement). */
   writeAll(trx: Kysely<Database>, rows: PendingRows): Promise<void>;
+  /** What each tenant's tasks hold leased at `now`, on every node (expired leases hold nothing). */
+  leaseUsage(trx: Kysely<Database>, tenantIds: readonly string[], now: number): Promise<Map<string, LeaseUsage>>;
+  /**
+   * Serialises admissions of these tenants across nodes until the transaction ends (PostgreSQL
+   * advisory locks; SQLite's writer lock already does). `wait: false` takes them only if free now
+   * and says whether it did: a commit must never wait on a claim that may wait on its rows.
+   */
+  lockTenants(trx: Kysely<Database>, tenantIds: readonly string[], wait: boolean): Promise<boolean>;
   /**
    * Called inside the transaction that wrote these snapshots, just before it commits: a dialect
    * may keep them to skip the next load (SQLite does, while no other connection writes).

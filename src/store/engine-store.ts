@@ -3,6 +3,7 @@
 // about what runs next are pure functions the engine passes in; the store applies them inside the
 // transaction that holds the execution's rows, so every state change is committed before it is
 // acted on (SPEC F4).
+import type { SchedulerSnapshot } from "./scheduler-status.js";
 import type { AuditEntry } from "./audit-types.js";
 
 export type ExecutionStatus = "pending" | "running" | "paused" | "completed" | "failed" | "cancelled" | "timed_out";
@@ -46,6 +47,8 @@ export interface ExecutionRow {
   finishedAt: number | null;
   deadlineAt: number | null;
   idempotencyKey: string | null;
+  /** The rendered workflow concurrency key, if the workflow has one. */
+  concurrencyKey?: string | null;
 }
 
 export interface StepRow {
@@ -70,6 +73,23 @@ export interface NewTask {
   stepId: string;
   readyAt: number;
   priority: number;
+  /** Reserved from the tenant's quota while the task is leased (the step's `resources`). */
+  memoryMb: number;
+  cpuPercent: number;
+  /** The worker pool the step asks for (`runs_on`); null: any node. */
+  pool: string | null;
+  /** On an execution's first tasks: it starts only while fewer than `limit` executions with `key` run. */
+  gate?: { key: string; limit: number };
+}
+
+/** The tasks a claim leased; `heldBack`: ready tasks were left because their tenants are at quota. */
+export type ClaimResult = ClaimedTask[] & { heldBack?: boolean };
+
+/** Which tasks a node may take: those of no pool, and those of a pool it serves. */
+export interface ClaimScope {
+  labels: readonly string[];
+  /** A tenant's own tasks by priority then ready time (default), or by ready time only (round_robin). */
+  order?: "priority" | "fifo";
 }
 
 /** A task leased to a node: it may run the step until `leaseExpiresAt`, and commit only with `fence`. */
@@ -129,6 +149,8 @@ export interface LeaseOffer {
   now: number;
   leaseExpiresAt: number;
   max: number;
+  /** The pools this node serves; a task of another pool is left in the queue. */
+  labels?: readonly string[];
 }
 
 export interface NewExecution {
@@ -145,6 +167,8 @@ export interface Completion {
   fence: number;
   executionId: string;
   stepId: string;
+  /** The execution's tenant: with an offer, the store takes the tenant's admission lock before any row lock. */
+  tenantId?: string;
 }
 
 export interface ExecutionSnapshot {
@@ -182,8 +206,11 @@ export interface EngineStore {
   findStepExecution(tenantId: string, stepExecutionId: string): Promise<StepRow | undefined>;
   getLogs(tenantId: string, executionId: string, options?: { stepId?: string; limit?: number }): Promise<LogRow[]>;
 
-  /** Leases up to `limit` ready tasks, round-robin across tenants, highest priority first. */
-  claimTasks(nodeId: string, now: number, leaseExpiresAt: number, limit: number): Promise<ClaimedTask[]>;
+  /**
+   * Leases up to `limit` ready tasks of the pools in `scope`: weighted fair share between tenants,
+   * each tenant within its quota counted over every node's leases, by priority within a tenant.
+   */
+  claimTasks(nodeId: string, now: number, leaseExpiresAt: number, limit: number, scope?: ClaimScope): Promise<ClaimResult>;
   /**
    * Applies completions in one transaction. A completion whose task is gone or whose fence moved
    * on (another node took the lease) is returned as stale and changes nothing.
@@ -191,6 +218,8 @@ export interface EngineStore {
   completeTasks<C extends Completion>(nodeId: string, completions: C[], decide: Decide<C>, offer?: LeaseOffer): Promise<{ applied: C[]; stale: C[]; claimed: ClaimedTask[]; hint: QueueHint }>;
   /** Applies a decision to an execution outside any task (control operations, approvals). */
   updateExecution(tenantId: string, executionId: string, decide: (snapshot: ExecutionSnapshot) => Effects | undefined, offer?: LeaseOffer): Promise<{ found: boolean; claimed: ClaimedTask[]; hint: QueueHint }>;
+  /** Unended executions of the tenant with this concurrency key, oldest first. */
+  listConcurrencyHolders(tenantId: string, key: string): Promise<Array<{ executionId: string; status: ExecutionRow["status"] }>>;
   /** Extends the leases this node still holds on running tasks (a fence that moved on is not extended). */
   /**
    * Renews this node's leases; returns the tasks it no longer holds (deleted by a cancel or a
@@ -199,6 +228,8 @@ export interface EngineStore {
   extendLeases(nodeId: string, tasks: Array<{ taskId: string; fence: number }>, leaseExpiresAt: number): Promise<Set<string>>;
   /** Executions not yet ended (pending, running, paused), over all tenants (for the metrics gauge). */
   countActiveExecutions(): Promise<number>;
+  /** Queues per tenant, live leases per node and concurrency keys, across all nodes (one tenant's when given). */
+  schedulerSnapshot(now: number, tenantId?: string): Promise<SchedulerSnapshot>;
   /** Unfinished executions whose workflow timeout has passed (oldest deadline first). */
   dueDeadlines(now: number, limit: number): Promise<Array<{ tenantId: string; executionId: string }>>;
   /** Makes this node's leases claimable at once (a restarted node reclaims its own work). */

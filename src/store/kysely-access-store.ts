@@ -2,7 +2,7 @@
 // queue snapshot behind the scheduler status. Changes commit with their audit records.
 import type { Kysely } from "kysely";
 import { appendAudit } from "./audit-append.js";
-import type { AccessStore, ApiKeyRow, QueueSnapshot, TenantDocumentKind, TenantDocumentRow } from "./access-store.js";
+import type { AccessStore, ApiKeyRow, TenantDocumentKind, TenantDocumentRow } from "./access-store.js";
 import type { AuditEntry, AuditSealer } from "./audit-types.js";
 import type { DialectAdapter } from "./dialect-adapter.js";
 import type { ApiKeysTable, Database, TenantDocumentsTable } from "./schema.js";
@@ -109,35 +109,6 @@ export class KyselyAccessStore implements AccessStore {
     const executions = await this.#db.selectFrom("executions").select((eb) => ["status", eb.fn.countAll().as("n")]).where("status", "in", ["pending", "running", "paused"]).groupBy("status").execute();
     const by = (status: string) => Number(executions.find((r) => r.status === status)?.n ?? 0);
     return { workflows: Number(workflows.total), activeWorkflows: Number(workflows.active ?? 0), pending: by("pending"), running: by("running"), paused: by("paused") };
-  }
-
-  async queueSnapshot(now: number): Promise<QueueSnapshot> {
-    const tasks = await this.#db
-      .selectFrom("tasks")
-      .select((eb) => [
-        "tenant_id",
-        eb.fn.countAll().as("total"),
-        eb.fn.sum<number>(eb.case().when("lease_owner", "is not", null).then(1).else(0).end()).as("leased"),
-        eb.fn.sum<number>(eb.case().when(eb.and([eb("lease_owner", "is", null), eb("ready_at", ">", now)])).then(1).else(0).end()).as("scheduled"),
-      ])
-      .groupBy("tenant_id")
-      .orderBy("tenant_id")
-      .execute();
-    const leases = await this.#db
-      .selectFrom("tasks")
-      .select((eb) => ["lease_owner", eb.fn.countAll().as("leased"), eb.fn.min("lease_expires_at").as("earliest")])
-      .where("lease_owner", "is not", null)
-      .groupBy("lease_owner")
-      .orderBy("lease_owner")
-      .execute();
-    return {
-      tenants: tasks.map((r) => {
-        const leased = Number(r.leased ?? 0);
-        const scheduled = Number(r.scheduled ?? 0);
-        return { tenantId: r.tenant_id, ready: Number(r.total) - leased - scheduled, scheduled, leased };
-      }),
-      leases: leases.map((r) => ({ nodeId: r.lease_owner as string, leased: Number(r.leased), earliestExpiry: Number(r.earliest) })),
-    };
   }
 }
 

@@ -3,15 +3,22 @@
 // execution row (FOR UPDATE) so completions of parallel steps on several nodes apply one at a time;
 // SQLite's single writer gives the same order.
 import type { Kysely } from "kysely";
-import { sql } from "kysely";
 import { newSortableId } from "../core/ids.js";
 import { appendAudit } from "./audit-append.js";
 import { executionToRow, toExecution, toStep } from "./engine-row-mapping.js";
 import type { EngineRows } from "./engine-rows.js";
 import { PendingRows } from "./engine-rows.js";
 import type { DialectAdapter } from "./dialect-adapter.js";
+import { LeaseAdmission } from "./lease-admission.js";
+import { TenantLimitsCache } from "./tenant-limits.js";
+import type { SchedulerSnapshot } from "./scheduler-status.js";
+import { readSchedulerSnapshot } from "./scheduler-status.js";
+import { TaskClaims, claimedTask } from "./task-claims.js";
+import { VirtualTime } from "../scheduling/virtual-time.js";
 import type {
   ClaimedTask,
+  ClaimResult,
+  ClaimScope,
   Completion,
   Decide,
   Effects,
@@ -40,6 +47,9 @@ export class KyselyEngineStore implements EngineStore {
   #sealer: AuditSealer;
   #rows: EngineRows;
   #seq = 0;
+  #limits = new TenantLimitsCache();
+  #time = new VirtualTime();
+  #claims: TaskClaims;
   #creates: Array<{ input: NewExecution; offer: LeaseOffer | undefined; resolve: (result: CreatedExecution) => void; reject: (error: unknown) => void }> = [];
 
   constructor(adapter: DialectAdapter, sealer: AuditSealer) {
@@ -47,6 +57,7 @@ export class KyselyEngineStore implements EngineStore {
     this.#db = adapter.db;
     this.#sealer = sealer;
     this.#rows = adapter.engineRows;
+    this.#claims = new TaskClaims({ dialect: adapter.dialect, rows: this.#rows, limits: this.#limits, time: this.#time });
   }
 
   // --- workflows ---------------------------------------------------------------------------
@@ -155,8 +166,9 @@ export class KyselyEngineStore implements EngineStore {
       const results = await this.#write(async (trx) => {
         const out: CreatedExecution[] = [];
         let leased = 0;
+        const admission = offer && (await this.#admission(trx, offer, batch.map((c) => c.input.execution.tenantId)));
         for (const c of batch) {
-          const result = await this.#createOne(trx, c.input, offer && { ...offer, max: offer.max - leased });
+          const result = await this.#createOne(trx, c.input, offer && { ...offer, max: offer.max - leased }, admission);
           leased += result.claimed.length;
           out.push(result);
         }
@@ -169,11 +181,13 @@ export class KyselyEngineStore implements EngineStore {
         return;
       }
       // One start's failure must not fail the others: each runs alone.
-      for (const c of batch) await this.#write((trx) => this.#createOne(trx, c.input, c.offer)).then(c.resolve, c.reject);
+      for (const c of batch) {
+        await this.#write(async (trx) => this.#createOne(trx, c.input, c.offer, c.offer && (await this.#admission(trx, c.offer, [c.input.execution.tenantId])))).then(c.resolve, c.reject);
+      }
     }
   }
 
-  async #createOne(trx: Kysely<Database>, input: NewExecution, offer: LeaseOffer | undefined): Promise<CreatedExecution> {
+  async #createOne(trx: Kysely<Database>, input: NewExecution, offer: LeaseOffer | undefined, admission: LeaseAdmission | undefined): Promise<CreatedExecution> {
     const e = input.execution;
     if (e.idempotencyKey !== null) {
       const existing = await trx.selectFrom("executions").select("execution_id").where("tenant_id", "=", e.tenantId).where("idempotency_key", "=", e.idempotencyKey).executeTakeFirst();
@@ -190,7 +204,7 @@ export class KyselyEngineStore implements EngineStore {
     const claimed: ClaimedTask[] = [];
     const hint = emptyHint();
     const pending = new PendingRows();
-    await this.#apply(trx, snapshot, { steps: [], newTasks: input.tasks, logs: input.logs, audit: input.audit }, offer, claimed, hint, pending);
+    await this.#apply(trx, snapshot, { steps: [], newTasks: input.tasks, logs: input.logs, audit: input.audit }, offer, admission, claimed, hint, pending);
     await pending.flush(this.#rows, trx);
     this.#rows.remember([snapshot]);
     attachContext(claimed, new Map([[e.executionId, snapshot]]));
@@ -242,41 +256,17 @@ export class KyselyEngineStore implements EngineStore {
 
   // --- tasks -------------------------------------------------------------------------------
 
-  async claimTasks(nodeId: string, now: number, leaseExpiresAt: number, limit: number): Promise<ClaimedTask[]> {
-    if (limit <= 0) return [];
+  claimTasks(nodeId: string, now: number, leaseExpiresAt: number, limit: number, scope?: ClaimScope): Promise<ClaimResult> {
+    if (limit <= 0) return Promise.resolve([]);
     return this.#write(async (trx) => {
-      // Round-robin across tenants in each batch: every tenant's best task comes before any
-      // tenant's second. The scheduling issue adds weights on top of this ranking.
-      const rows =
-        this.#adapter.dialect === "postgres"
-          ? await sql<TasksTable>`
-            WITH candidates AS (
-              SELECT task_id, tenant_id, priority, ready_at, seq FROM tasks
-              WHERE ready_at <= ${now} AND (lease_owner IS NULL OR lease_expires_at <= ${now})
-              ORDER BY priority DESC, ready_at, seq LIMIT ${limit * 4}
-              FOR UPDATE SKIP LOCKED
-            ), picked AS (
-              SELECT task_id FROM (
-                SELECT task_id, priority, ready_at, seq, ROW_NUMBER() OVER (PARTITION BY tenant_id ORDER BY priority DESC, ready_at, seq) AS rn FROM candidates
-              ) ranked ORDER BY rn, priority DESC, ready_at, seq LIMIT ${limit}
-            )
-            UPDATE tasks t SET lease_owner = ${nodeId}, lease_expires_at = ${leaseExpiresAt}, fence = t.fence + 1
-            FROM picked WHERE t.task_id = picked.task_id
-            RETURNING t.*`.execute(trx)
-          : await sql<TasksTable>`
-            UPDATE tasks SET lease_owner = ${nodeId}, lease_expires_at = ${leaseExpiresAt}, fence = fence + 1
-            WHERE task_id IN (
-              SELECT task_id FROM (
-                SELECT task_id, priority, ready_at, seq, ROW_NUMBER() OVER (PARTITION BY tenant_id ORDER BY priority DESC, ready_at, seq) AS rn
-                FROM tasks WHERE ready_at <= ${now} AND (lease_owner IS NULL OR lease_expires_at <= ${now})
-              ) ORDER BY rn, priority DESC, ready_at, seq LIMIT ${limit}
-            )
-            RETURNING *`.execute(trx);
-      const claimed: ClaimedTask[] = [];
-      for (const row of rows.rows) claimed.push(await this.#markRunning(trx, row, now));
+      const claimed = await this.#claims.claim(trx, nodeId, now, leaseExpiresAt, limit, scope?.labels ?? [], scope?.order ?? "priority");
       this.#rows.forget(claimed.map((t) => t.executionId));
       return claimed;
     });
+  }
+
+  listConcurrencyHolders(tenantId: string, key: string): Promise<Array<{ executionId: string; status: ExecutionRow["status"] }>> {
+    return this.#claims.listConcurrencyHolders(this.#db, tenantId, key);
   }
 
   async completeTasks<C extends Completion>(nodeId: string, completions: C[], decide: Decide<C>, offer?: LeaseOffer): Promise<{ applied: C[]; stale: C[]; claimed: ClaimedTask[]; hint: QueueHint }> {
@@ -287,8 +277,11 @@ export class KyselyEngineStore implements EngineStore {
       const stale: C[] = [];
       const claimed: ClaimedTask[] = [];
       const hint = emptyHint();
+      // The tenants' admission locks ride on the first statement (before any row lock).
+      const tenants = offer ? lockOrder(ordered.map((c) => c.tenantId)) : [];
       // Only tasks this node still holds at the fence it ran them with may commit.
-      const { deleted, snapshots } = await this.#rows.takeLeased(trx, nodeId, ordered);
+      const { deleted, snapshots } = await this.#rows.takeLeased(trx, nodeId, ordered, tenants);
+      const admission = offer && (await this.#admission(trx, offer, tenants, false));
       const live = ordered.filter((c) => deleted.has(c.taskId));
       // Every completing step leaves the queue before any decision: their steps are still
       // running, so no decision treats them as finished before their own completion is applied.
@@ -300,7 +293,7 @@ export class KyselyEngineStore implements EngineStore {
           stale.push(completion);
           continue;
         }
-        await this.#apply(trx, snapshot, decide(snapshot, completion), offer, claimed, hint, pending);
+        await this.#apply(trx, snapshot, decide(snapshot, completion), offer, admission, claimed, hint, pending);
         applied.push(completion);
       }
       await pending.flush(this.#rows, trx);
@@ -312,6 +305,7 @@ export class KyselyEngineStore implements EngineStore {
 
   async updateExecution(tenantId: string, executionId: string, decide: (snapshot: ExecutionSnapshot) => Effects | undefined, offer?: LeaseOffer): Promise<{ found: boolean; claimed: ClaimedTask[]; hint: QueueHint }> {
     return this.#write(async (trx) => {
+      const admission = offer && (await this.#admission(trx, offer, [tenantId]));
       const snapshot = (await this.#rows.loadSnapshots(trx, [executionId])).get(executionId);
       if (!snapshot || snapshot.execution.tenantId !== tenantId) return { found: false, claimed: [], hint: emptyHint() };
       const effects = decide(snapshot);
@@ -319,7 +313,7 @@ export class KyselyEngineStore implements EngineStore {
       const hint = emptyHint();
       if (effects) {
         const pending = new PendingRows();
-        await this.#apply(trx, snapshot, effects, offer, claimed, hint, pending);
+        await this.#apply(trx, snapshot, effects, offer, admission, claimed, hint, pending);
         await pending.flush(this.#rows, trx);
         this.#rows.remember([snapshot]);
       } else {
@@ -341,6 +335,10 @@ export class KyselyEngineStore implements EngineStore {
       }
     });
     return lost;
+  }
+
+  schedulerSnapshot(now: number, tenantId?: string): Promise<SchedulerSnapshot> {
+    return readSchedulerSnapshot(this.#db, now, tenantId);
   }
 
   async countActiveExecutions(): Promise<number> {
@@ -394,7 +392,16 @@ export class KyselyEngineStore implements EngineStore {
    * Applies effects to the in-memory snapshot (later completions in the batch see them) and queues
    * the row writes in `pending`, which the caller flushes once before committing.
    */
-  async #apply(trx: Kysely<Database>, snapshot: ExecutionSnapshot, effects: Effects, offer: LeaseOffer | undefined, claimed: ClaimedTask[], hint: QueueHint, pending: PendingRows): Promise<void> {
+  async #apply(
+    trx: Kysely<Database>,
+    snapshot: ExecutionSnapshot,
+    effects: Effects,
+    offer: LeaseOffer | undefined,
+    admission: LeaseAdmission | undefined,
+    claimed: ClaimedTask[],
+    hint: QueueHint,
+    pending: PendingRows,
+  ): Promise<void> {
     const { executionId, tenantId } = snapshot.execution;
     for (const change of effects.steps) {
       const { stepId, ...fields } = change;
@@ -416,7 +423,22 @@ export class KyselyEngineStore implements EngineStore {
     // Without an offer (a control call on an engine that is not running) "now" is the wall clock.
     const now = offer?.now ?? Date.now();
     for (const task of effects.newTasks) {
-      const lease = offer && claimed.length < offer.max && task.readyAt <= offer.now;
+      // Leased on commit only as a claim would: in a pool this node serves, within the quota.
+      const gated = task.gate !== undefined && !admission?.holdsKey(executionId);
+      const lease =
+        offer &&
+        admission &&
+        claimed.length < offer.max &&
+        task.readyAt <= offer.now &&
+        servesPool(offer, task.pool) &&
+        (!gated || (await admission.keyOpen(tenantId, task.gate?.key as string, task.gate?.limit as number))) &&
+        (await admission.admit(tenantId, task));
+      if (lease && gated) {
+        // The execution now holds its key: its other first tasks need no second turn.
+        admission.takeKey(tenantId, executionId, task.gate?.key as string);
+        for (const t of pending.tasks) if (t.execution_id === executionId) Object.assign(t, { concurrency_key: null, concurrency_limit: null });
+      }
+      const stillGated = task.gate !== undefined && !admission?.holdsKey(executionId);
       const row: TasksTable = {
         task_id: newSortableId(task.readyAt),
         tenant_id: tenantId,
@@ -428,6 +450,11 @@ export class KyselyEngineStore implements EngineStore {
         lease_owner: lease ? offer.nodeId : null,
         lease_expires_at: lease ? offer.leaseExpiresAt : null,
         fence: lease ? 1 : 0,
+        memory_mb: task.memoryMb,
+        cpu_percent: task.cpuPercent,
+        pool: task.pool,
+        concurrency_key: stillGated ? (task.gate?.key ?? null) : null,
+        concurrency_limit: stillGated ? (task.gate?.limit ?? null) : null,
       };
       pending.tasks.push(row);
       snapshot.queued.add(task.stepId);
@@ -443,6 +470,17 @@ export class KyselyEngineStore implements EngineStore {
       pending.logs.push({ log_id: newSortableId(l.timestamp), execution_id: executionId, tenant_id: tenantId, step_id: l.stepId, level: l.level, message: l.message, data: l.data === undefined ? null : JSON.stringify(l.data), timestamp: l.timestamp });
     }
     if (effects.audit?.length) await appendAudit(trx, this.#adapter, this.#sealer, effects.audit);
+  }
+
+  /**
+   * Admission for the leases of one commit. It first takes the admission locks of the tenants the
+   * commit may lease for, in one order on every node and before any row lock: a claim holding a
+   * tenant's lock then never waits on rows a commit of that tenant holds, so neither deadlocks.
+   */
+  async #admission(trx: Kysely<Database>, offer: LeaseOffer, tenantIds: Iterable<string | undefined>, lock = true): Promise<LeaseAdmission> {
+    const locked = lockOrder(tenantIds);
+    if (lock) await this.#rows.lockTenants(trx, locked, true);
+    return new LeaseAdmission(this.#rows, this.#limits, this.#time, trx, offer.now, new Set(locked));
   }
 
   /** A task leased by this commit starts its step's attempt in the snapshot (written with the rest). */
@@ -462,45 +500,21 @@ export class KyselyEngineStore implements EngineStore {
     return claimedTask(task, { ...step });
   }
 
-  /**
-   * A claimed task's step starts an attempt: status running, attempts + 1. A step already running
-   * means the previous attempt's lease expired without a completion: that attempt was lost.
-   */
-  async #markRunning(trx: Kysely<Database>, task: TasksTable, now: number): Promise<ClaimedTask> {
-    const step = await trx
-      .updateTable("step_executions")
-      .set((eb) => ({
-        status: "running",
-        attempts: eb("attempts", "+", 1),
-        lost: eb("lost", "+", eb.case().when("status", "=", "running").then(1).else(0).end()),
-        started_at: eb.fn.coalesce("started_at", eb.val(now)),
-      }))
-      .where("execution_id", "=", task.execution_id)
-      .where("step_id", "=", task.step_id)
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    await trx.updateTable("executions").set({ status: "running", started_at: now }).where("execution_id", "=", task.execution_id).where("status", "=", "pending").execute();
-    return claimedTask(task, toStep(step));
-  }
-
   #nextSeq(readyAt: number): number {
     this.#seq = (this.#seq + 1) % 1000;
     return readyAt * 1000 + this.#seq;
   }
 }
 
-function claimedTask(task: TasksTable, step: StepRow): ClaimedTask {
-  return {
-    taskId: task.task_id,
-    tenantId: task.tenant_id,
-    executionId: task.execution_id,
-    stepId: task.step_id,
-    priority: Number(task.priority),
-    readyAt: Number(task.ready_at),
-    fence: Number(task.fence),
-    leaseExpiresAt: Number(task.lease_expires_at),
-    step,
-  };
+/** Distinct tenant ids in the one order every node locks them in. */
+function lockOrder(tenantIds: Iterable<string | undefined>): string[] {
+  const ids = new Set<string>();
+  for (const id of tenantIds) if (id !== undefined) ids.add(id);
+  return [...ids].sort();
+}
+
+function servesPool(offer: LeaseOffer, pool: string | null): boolean {
+  return pool === null || (offer.labels?.includes(pool) ?? false);
 }
 
 function emptyHint(): QueueHint {

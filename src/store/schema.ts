@@ -92,6 +92,7 @@ export interface ExecutionsTable {
   finished_at: number | null;
   deadline_at: number | null;
   idempotency_key: string | null;
+  concurrency_key: string | null;
 }
 
 export interface StepExecutionsTable {
@@ -120,6 +121,14 @@ export interface TasksTable {
   lease_owner: string | null;
   lease_expires_at: number | null;
   fence: number;
+  /** The step's reservation while leased (SPEC D: `resources`), counted against the tenant's quota. */
+  memory_mb: number;
+  cpu_percent: number;
+  /** The worker pool the step asks for (`runs_on`); null: any node. */
+  pool: string | null;
+  /** Set on an execution's first tasks while it waits for its workflow concurrency key. */
+  concurrency_key: string | null;
+  concurrency_limit: number | null;
 }
 
 export interface ExecutionLogsTable {

@@ -1,6 +1,5 @@
 // The shapes of the orchestrator's status answers: seed 000's metrics and tenant health, and the
 // scheduler status behind `/api/v1/scheduler/status`.
-import type { QueueSnapshot } from "../store/access-store.js";
 import type { ResourceQuota } from "../tenancy/tiers.js";
 
 /** Seed 000 `get_metrics()`, in camelCase. */
@@ -35,8 +34,3 @@ export interface TenantHealth {
 }
 
 /** `/api/v1/scheduler/status`: this node's workers, the queue per tenant, and leases per node. */
-export interface SchedulerStatus {
-  workers: { nodeId: string; claiming: boolean; running: number; concurrency: number };
-  queue: QueueSnapshot["tenants"];
-  leases: QueueSnapshot["leases"];
-}

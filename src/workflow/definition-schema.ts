@@ -1,5 +1,6 @@
 // Zod schemas of workflow definitions as users write them (snake_case, all three seed dialects),
 // before normalization. Unknown keys are errors; `definitionJsonSchema()` gives editors the same rules.
+import { POOL_LABEL, POOL_LABEL_RULE } from "../scheduling/pool-label.js";
 import * as z from "zod";
 import { ValidationError } from "../core/errors.js";
 import { parseDuration } from "../core/duration.js";
@@ -68,6 +69,9 @@ export const resourcesSchema = strict({
   cpu_percent: z.number().positive().max(100).optional().meta({ description: "CPU share reserved while the step runs (default 10)." }),
 });
 
+/** A worker pool name (`runs_on`), the same shape as a node's `labels`. */
+export const poolLabelSchema = z.string().regex(POOL_LABEL, `must be ${POOL_LABEL_RULE}`);
+
 /** A step: seed 001's canonical fields plus seed 003's on_success / on_failure branches. */
 export const stepSchema = strict({
   id: idSchema,
@@ -85,6 +89,7 @@ export const stepSchema = strict({
   continue_on_error: z.boolean().optional(),
   priority: prioritySchema.optional(),
   resources: resourcesSchema.optional(),
+  runs_on: poolLabelSchema.optional().meta({ description: "The worker pool that runs this step: only nodes started with this label claim it." }),
 });
 
 /** Seed 002's task: becomes a step; `dependencies` become `depends_on`. */
@@ -109,6 +114,15 @@ export const triggerSchema = strict({
 export const WORKFLOW_STATUSES = ["draft", "active", "paused", "archived"] as const;
 
 /** The whole definition. `steps` or `tasks` (not both) is required; that rule is checked in code. */
+export const CONCURRENCY_STRATEGIES = ["queue", "cancel_running", "cancel_new"] as const;
+
+/** A workflow's concurrency key (seed 002 resource locks): at most `limit` running executions per rendered key. */
+export const concurrencySchema = strict({
+  key: z.string().min(1, "a concurrency key cannot be empty").meta({ description: "A template over input and variables, e.g. deploy-{{input.service}}." }),
+  limit: z.int().min(1).optional().meta({ description: "Executions with the same key running at once (default 1)." }),
+  strategy: z.enum(CONCURRENCY_STRATEGIES).optional().meta({ description: "queue (default): wait; cancel_running: cancel the oldest holders; cancel_new: the new execution ends cancelled." }),
+});
+
 export const definitionSchema = strict({
   version: z.union([z.string(), z.number()], { error: "must be a version such as \"1.0\"" }).optional().meta({ description: "The definition's schema version, e.g. \"1.0\"." }),
   id: idSchema.optional(),
@@ -122,6 +136,7 @@ export const definitionSchema = strict({
   trigger_config: objectSchema.optional(),
   priority: prioritySchema.optional(),
   timeout: durationSchema.optional(),
+  concurrency: concurrencySchema.optional(),
   status: z.enum(WORKFLOW_STATUSES).optional(),
   tags: z.array(z.string()).optional(),
   owner_id: z.string().optional(),

@@ -42,6 +42,8 @@ export interface StepDefinition {
   /** 1-10 within its execution; undefined inherits the execution's. */
   priority: number | undefined;
   resources: StepResources | undefined;
+  /** The worker pool (node label) that runs this step; undefined: any node. */
+  runsOn: string | undefined;
 }
 
 export interface TriggerDefinition {
@@ -56,6 +58,12 @@ export interface TriggerDefinition {
   configPath?: string;
 }
 
+export interface WorkflowConcurrency {
+  key: string;
+  limit: number;
+  strategy: "queue" | "cancel_running" | "cancel_new";
+}
+
 export interface WorkflowDefinition {
   /** The definition's own `version` ("1.0"): its schema version, not the stored version counter. */
   schemaVersion: string;
@@ -68,6 +76,8 @@ export interface WorkflowDefinition {
   /** Default priority of executions, 1-10. */
   priority: number;
   timeoutMs: number | undefined;
+  /** At most `limit` running executions per rendered `key` (a template over input and variables). */
+  concurrency?: WorkflowConcurrency;
   steps: StepDefinition[];
   triggers: TriggerDefinition[];
   /** Top-level fields the parser kept but does not interpret (seed 003 `status`, `tags`, ...). */

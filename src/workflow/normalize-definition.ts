@@ -64,6 +64,7 @@ function normalizeStep(raw: RawStep): StepDefinition {
     resources: raw.resources
       ? { memoryMb: raw.resources.memory_mb ?? DEFAULT_STEP_RESOURCES.memoryMb, cpuPercent: raw.resources.cpu_percent ?? DEFAULT_STEP_RESOURCES.cpuPercent }
       : undefined,
+    runsOn: raw.runs_on,
   };
 }
 
@@ -113,6 +114,7 @@ export function normalizeDefinition(raw: RawDefinition): WorkflowDefinition {
     variables: raw.variables ?? {},
     priority: normalizePriority(raw.priority) ?? DEFAULT_PRIORITY,
     timeoutMs: optionalMs(raw.timeout),
+    ...(raw.concurrency ? { concurrency: { key: raw.concurrency.key, limit: raw.concurrency.limit ?? 1, strategy: raw.concurrency.strategy ?? "queue" } } : {}),
     steps: dialect === "tasks" ? (raw.tasks ?? []).map(normalizeTask) : (raw.steps ?? []).map(normalizeStep),
     triggers,
     extra: extraFields(raw),

@@ -70,11 +70,14 @@ export const auditOperations: Operation[] = [
     action: "read",
     resource: (_input, ctx) => (ctx.tenantId ? `tenant:${ctx.tenantId}` : "tenant:*"),
     handle: async (ctx) => {
-      const status = await ctx.orch.getSchedulerStatus(ctx.tenantId);
+      const status = await ctx.orch.getSchedulerStatus(ctx.tenantId === undefined ? {} : { tenantId: ctx.tenantId });
+      const node = status.node;
       return {
-        workers: { node_id: status.workers.nodeId, claiming: status.workers.claiming, running: status.workers.running, concurrency: status.workers.concurrency },
-        queue: status.queue.map((q) => ({ tenant_id: q.tenantId, ready: q.ready, scheduled: q.scheduled, leased: q.leased })),
-        leases: status.leases.map((l) => ({ node_id: l.nodeId, leased: l.leased, earliest_expiry: new Date(l.earliestExpiry).toISOString() })),
+        workers: { node_id: node.nodeId, claiming: node.workersStarted, running: node.running, concurrency: node.concurrency, labels: [...node.labels], strategy: node.strategy },
+        queue: status.queues.map((q) => ({ tenant_id: q.tenantId, ready: q.ready, scheduled: q.timed, leased: q.running, ready_in_pools: q.readyInPools })),
+        // Which nodes hold what is the operator's business: a tenant key sees its own queue and keys.
+        leases: ctx.tenantId === undefined ? status.leases.map((l) => ({ node_id: l.nodeId, leased: l.tasks, memory_mb: l.memoryMb, cpu_percent: l.cpuPercent })) : [],
+        concurrency_keys: status.concurrencyKeys.map((k) => ({ tenant_id: k.tenantId, key: k.key, holders: k.holders, waiting: k.waiting })),
       };
     },
   }),

@@ -4,6 +4,8 @@ import { CompiledQuery } from "kysely";
 import type { Kysely } from "kysely";
 import { stepToRow, toExecution, toStep } from "../engine-row-mapping.js";
 import type { EngineRows } from "../engine-rows.js";
+import type { LeaseUsage } from "../../scheduling/admission.js";
+import { emptyUsage } from "../../scheduling/admission.js";
 import type { ExecutionSnapshot } from "../engine-store.js";
 import type { Database, ExecutionsTable, StepExecutionsTable } from "../schema.js";
 
@@ -14,6 +16,14 @@ async function run<R>(trx: Kysely<Database>, text: string, params: unknown[]): P
 
 const DELETE_TASKS = `DELETE FROM tasks t USING unnest($2::text[], $3::bigint[]) AS v(task_id, fence)
   WHERE t.task_id = v.task_id AND t.fence = v.fence AND t.lease_owner = $1 RETURNING t.task_id`;
+// The same, first taking the admission locks of tenants ($4): a row is deleted only after the
+// join with the lock's row produced it, so the locks come before this statement's row locks, and
+// the group commit pays no extra round trip for them.
+const LOCK_AND_DELETE_TASKS = `WITH admission AS MATERIALIZED (
+    SELECT count(pg_advisory_xact_lock(k)) AS n FROM (SELECT DISTINCT hashtextextended('synergymesh:tenant:' || x, 0) AS k FROM unnest($4::text[]) AS x ORDER BY k) s
+  )
+  DELETE FROM tasks t USING unnest($2::text[], $3::bigint[]) AS v(task_id, fence), admission
+  WHERE admission.n >= 0 AND t.task_id = v.task_id AND t.fence = v.fence AND t.lease_owner = $1 RETURNING t.task_id`;
 const SELECT_EXECUTIONS = "SELECT * FROM executions WHERE execution_id = ANY($1::text[]) ORDER BY execution_id FOR UPDATE";
 const SELECT_STEPS = "SELECT * FROM step_executions WHERE execution_id = ANY($1::text[])";
 const SELECT_QUEUED = "SELECT execution_id, step_id FROM tasks WHERE execution_id = ANY($1::text[])";
@@ -29,8 +39,15 @@ const UPDATE_EXECUTIONS = `UPDATE executions e SET status = v.status, output = v
   WHERE e.execution_id = v.execution_id`;
 const INSERT_STEPS = `INSERT INTO step_executions (step_execution_id, execution_id, tenant_id, step_id, status, attempts, failures, lost, output, error, started_at, finished_at)
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::int[], $8::int[], $9::text[], $10::text[], $11::bigint[], $12::bigint[])`;
-const INSERT_TASKS = `INSERT INTO tasks (task_id, tenant_id, execution_id, step_id, priority, ready_at, seq, lease_owner, lease_expires_at, fence)
-  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bigint[], $7::bigint[], $8::text[], $9::bigint[], $10::bigint[])`;
+const INSERT_TASKS = `INSERT INTO tasks (task_id, tenant_id, execution_id, step_id, priority, ready_at, seq, lease_owner, lease_expires_at, fence, memory_mb, cpu_percent, pool, concurrency_key, concurrency_limit)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bigint[], $7::bigint[], $8::text[], $9::bigint[], $10::bigint[], $11::float8[], $12::float8[], $13::text[], $14::text[], $15::int[])`;
+const SELECT_USAGE = `SELECT tenant_id, COUNT(*)::int AS tasks, COALESCE(SUM(memory_mb), 0)::float8 AS memory_mb, COALESCE(SUM(cpu_percent), 0)::float8 AS cpu_percent
+  FROM tasks WHERE tenant_id = ANY($1::text[]) AND lease_owner IS NOT NULL AND lease_expires_at > $2 GROUP BY tenant_id`;
+// Transaction-scoped advisory locks, one per tenant, taken in key order so two admissions never
+// wait on each other in a cycle. Every path that leases takes them before any row lock.
+const TENANT_KEYS = `SELECT DISTINCT hashtextextended('synergymesh:tenant:' || t, 0) AS k FROM unnest($1::text[]) AS t ORDER BY k`;
+const LOCK_TENANTS = `SELECT count(pg_advisory_xact_lock(k)) AS n FROM (${TENANT_KEYS}) s`;
+const TRY_LOCK_TENANTS = `SELECT bool_and(pg_try_advisory_xact_lock(k)) AS ok FROM (${TENANT_KEYS}) s`;
 const INSERT_LOGS = `INSERT INTO execution_logs (log_id, execution_id, tenant_id, step_id, level, message, data, timestamp)
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[])`;
 
@@ -40,6 +57,17 @@ const INSERT_LOGS = `INSERT INTO execution_logs (log_id, execution_id, tenant_id
 const TAKE_LEASED = `WITH deleted AS (
     DELETE FROM tasks t USING unnest($2::text[], $3::bigint[]) AS v(task_id, fence)
     WHERE t.task_id = v.task_id AND t.fence = v.fence AND t.lease_owner = $1 RETURNING t.task_id, t.execution_id
+  ), locked AS (
+    SELECT e.* FROM executions e WHERE e.execution_id IN (SELECT execution_id FROM deleted) ORDER BY e.execution_id FOR UPDATE
+  )
+  SELECT (SELECT coalesce(json_agg(task_id), '[]'::json) FROM deleted) AS deleted, (SELECT coalesce(json_agg(l), '[]'::json) FROM locked l) AS executions`;
+// The same, after the tenants' admission locks (advisory, in one order, before any row lock: see
+// lockTenants), so a commit that may lease for a tenant is serialised with claims for it.
+const LOCK_AND_TAKE_LEASED = `WITH admission AS MATERIALIZED (
+    SELECT count(pg_advisory_xact_lock(k)) AS n FROM (SELECT DISTINCT hashtextextended('synergymesh:tenant:' || x, 0) AS k FROM unnest($4::text[]) AS x ORDER BY k) s
+  ), deleted AS (
+    DELETE FROM tasks t USING unnest($2::text[], $3::bigint[]) AS v(task_id, fence), admission
+    WHERE admission.n >= 0 AND t.task_id = v.task_id AND t.fence = v.fence AND t.lease_owner = $1 RETURNING t.task_id, t.execution_id
   ), locked AS (
     SELECT e.* FROM executions e WHERE e.execution_id IN (SELECT execution_id FROM deleted) ORDER BY e.execution_id FOR UPDATE
   )
@@ -70,10 +98,14 @@ function columnsOf<T>(rows: readonly T[], width: number, pick: (row: T) => unkno
 
 export function postgresEngineRows(): EngineRows {
   return {
-    async takeLeased(trx, nodeId, tasks) {
+    async takeLeased(trx, nodeId, tasks, lockTenants = []) {
       const snapshots = new Map<string, ExecutionSnapshot>();
       if (tasks.length === 0) return { deleted: new Set(), snapshots };
-      const [taken] = await run<{ deleted: string[]; executions: ExecutionsTable[] }>(trx, TAKE_LEASED, [nodeId, tasks.map((t) => t.taskId), tasks.map((t) => t.fence)]);
+      const ids = tasks.map((t) => t.taskId);
+      const fences = tasks.map((t) => t.fence);
+      const [taken] = lockTenants.length
+        ? await run<{ deleted: string[]; executions: ExecutionsTable[] }>(trx, LOCK_AND_TAKE_LEASED, [nodeId, ids, fences, [...lockTenants]])
+        : await run<{ deleted: string[]; executions: ExecutionsTable[] }>(trx, TAKE_LEASED, [nodeId, ids, fences]);
       for (const row of taken?.executions ?? []) snapshots.set(row.execution_id, { execution: toExecution(row), steps: new Map(), queued: new Set() });
       if (snapshots.size) {
         const [rest] = await run<{ steps: StepExecutionsTable[]; queued: Array<[string, string]> }>(trx, SELECT_STEPS_AND_QUEUED, [[...snapshots.keys()]]);
@@ -90,9 +122,11 @@ export function postgresEngineRows(): EngineRows {
         ...columnsOf(pending.logs, 8, (l) => [l.log_id, l.execution_id, l.tenant_id, l.step_id, l.level, l.message, l.data, l.timestamp]),
       ]);
     },
-    async deleteLeasedTasks(trx, nodeId, tasks) {
+    async deleteLeasedTasks(trx, nodeId, tasks, lockTenants = []) {
       if (tasks.length === 0) return new Set();
-      const rows = await run<{ task_id: string }>(trx, DELETE_TASKS, [nodeId, tasks.map((t) => t.taskId), tasks.map((t) => t.fence)]);
+      const ids = tasks.map((t) => t.taskId);
+      const fences = tasks.map((t) => t.fence);
+      const rows = lockTenants.length ? await run<{ task_id: string }>(trx, LOCK_AND_DELETE_TASKS, [nodeId, ids, fences, [...lockTenants]]) : await run<{ task_id: string }>(trx, DELETE_TASKS, [nodeId, ids, fences]);
       return new Set(rows.map((r) => r.task_id));
     },
     async loadSnapshots(trx, executionIds) {
@@ -125,7 +159,25 @@ export function postgresEngineRows(): EngineRows {
       );
     },
     async insertTasks(trx, rows) {
-      await run(trx, INSERT_TASKS, columns(rows, (t) => [t.task_id, t.tenant_id, t.execution_id, t.step_id, t.priority, t.ready_at, t.seq, t.lease_owner, t.lease_expires_at, t.fence]));
+      await run(trx, INSERT_TASKS, columns(rows, (t) => [t.task_id, t.tenant_id, t.execution_id, t.step_id, t.priority, t.ready_at, t.seq, t.lease_owner, t.lease_expires_at, t.fence, t.memory_mb, t.cpu_percent, t.pool, t.concurrency_key, t.concurrency_limit]));
+    },
+    async leaseUsage(trx, tenantIds, now) {
+      const usage = new Map<string, LeaseUsage>();
+      for (const id of tenantIds) usage.set(id, emptyUsage());
+      if (usage.size === 0) return usage;
+      for (const r of await run<{ tenant_id: string; tasks: number; memory_mb: number; cpu_percent: number }>(trx, SELECT_USAGE, [[...usage.keys()], now])) {
+        usage.set(r.tenant_id, { tasks: Number(r.tasks), memoryMb: Number(r.memory_mb), cpuPercent: Number(r.cpu_percent) });
+      }
+      return usage;
+    },
+    async lockTenants(trx, tenantIds, wait) {
+      if (tenantIds.length === 0) return true;
+      if (wait) {
+        await run(trx, LOCK_TENANTS, [[...tenantIds]]);
+        return true;
+      }
+      const [row] = await run<{ ok: boolean | null }>(trx, TRY_LOCK_TENANTS, [[...tenantIds]]);
+      return row?.ok === true;
     },
     async insertLogs(trx, rows) {
       await run(trx, INSERT_LOGS, columns(rows, (l) => [l.log_id, l.execution_id, l.tenant_id, l.step_id, l.level, l.message, l.data, l.timestamp]));

@@ -261,4 +261,22 @@ export const sqliteMigrations: Migration[] = [
       ) STRICT`,
     ],
   },
+  {
+    // Scheduling: what a task reserves while leased, and the pool it may run in. A claim reads
+    // each tenant's best unleased tasks (tasks_tenant_queue, also walked to list the tenants), and
+    // every admission counts a tenant's leases (tasks_leased).
+    version: 7,
+    name: "scheduling",
+    statements: [
+      `ALTER TABLE tasks ADD COLUMN memory_mb REAL NOT NULL DEFAULT 128`,
+      `ALTER TABLE tasks ADD COLUMN cpu_percent REAL NOT NULL DEFAULT 10`,
+      `ALTER TABLE tasks ADD COLUMN pool TEXT`,
+      `ALTER TABLE tasks ADD COLUMN concurrency_key TEXT`,
+      `ALTER TABLE tasks ADD COLUMN concurrency_limit INTEGER`,
+      `ALTER TABLE executions ADD COLUMN concurrency_key TEXT`,
+      `CREATE INDEX executions_concurrency ON executions (tenant_id, concurrency_key, status) WHERE concurrency_key IS NOT NULL`,
+      `CREATE INDEX tasks_leased ON tasks (tenant_id, lease_expires_at) WHERE lease_owner IS NOT NULL`,
+      `CREATE INDEX tasks_tenant_queue ON tasks (tenant_id, priority DESC, ready_at, seq) WHERE lease_owner IS NULL`,
+    ],
+  },
 ];

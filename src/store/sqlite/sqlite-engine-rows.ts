@@ -6,6 +6,7 @@ import type BetterSqlite3 from "better-sqlite3";
 import { stepToRow, toExecution, toStep } from "../engine-row-mapping.js";
 import type { EngineRows } from "../engine-rows.js";
 import type { ExecutionSnapshot } from "../engine-store.js";
+import type { LeaseUsage } from "../../scheduling/admission.js";
 import type { ExecutionsTable, StepExecutionsTable } from "../schema.js";
 
 const ENDED = new Set(["completed", "failed", "cancelled", "timed_out"]);
@@ -36,12 +37,18 @@ export function sqliteEngineRows(raw: BetterSqlite3.Database, options: { maxCach
   const insertStep = raw.prepare(
     "INSERT INTO step_executions (step_execution_id, execution_id, tenant_id, step_id, status, attempts, failures, lost, output, error, started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
   );
-  const insertTask = raw.prepare("INSERT INTO tasks (task_id, tenant_id, execution_id, step_id, priority, ready_at, seq, lease_owner, lease_expires_at, fence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  const insertTask = raw.prepare(
+    "INSERT INTO tasks (task_id, tenant_id, execution_id, step_id, priority, ready_at, seq, lease_owner, lease_expires_at, fence, memory_mb, cpu_percent, pool, concurrency_key, concurrency_limit) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+  );
+  const selectUsage = raw.prepare(
+    "SELECT COUNT(*) AS tasks, TOTAL(memory_mb) AS memoryMb, TOTAL(cpu_percent) AS cpuPercent FROM tasks WHERE tenant_id = ? AND lease_owner IS NOT NULL AND lease_expires_at > ?",
+  );
   const insertLog = raw.prepare("INSERT INTO execution_logs (log_id, execution_id, tenant_id, step_id, level, message, data, timestamp) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
 
   const rows: EngineRows = {
-    async takeLeased(trx, nodeId, tasks) {
-      const deleted = await rows.deleteLeasedTasks(trx, nodeId, tasks);
+    async takeLeased(trx, nodeId, tasks, lockTenants) {
+      // (SQLite's writer lock already serialises admissions: see lockTenants.)
+      const deleted = await rows.deleteLeasedTasks(trx, nodeId, tasks, lockTenants);
       const live = [...new Set(tasks.filter((t) => deleted.has(t.taskId)).map((t) => t.executionId))];
       return { deleted, snapshots: await rows.loadSnapshots(trx, live) };
     },
@@ -91,7 +98,16 @@ export function sqliteEngineRows(raw: BetterSqlite3.Database, options: { maxCach
       }
     },
     async insertTasks(_trx, rows) {
-      for (const t of rows) insertTask.run(t.task_id, t.tenant_id, t.execution_id, t.step_id, t.priority, t.ready_at, t.seq, t.lease_owner, t.lease_expires_at, t.fence);
+      for (const t of rows) insertTask.run(t.task_id, t.tenant_id, t.execution_id, t.step_id, t.priority, t.ready_at, t.seq, t.lease_owner, t.lease_expires_at, t.fence, t.memory_mb, t.cpu_percent, t.pool, t.concurrency_key, t.concurrency_limit);
+    },
+    async leaseUsage(_trx, tenantIds, now) {
+      const usage = new Map<string, LeaseUsage>();
+      for (const id of tenantIds) usage.set(id, selectUsage.get(id, now) as LeaseUsage);
+      return usage;
+    },
+    // SQLite's single writer already serialises every admission.
+    async lockTenants() {
+      return true;
     },
     async insertLogs(_trx, rows) {
       for (const l of rows) insertLog.run(l.log_id, l.execution_id, l.tenant_id, l.step_id, l.level, l.message, l.data, l.timestamp);
