@@ -7,7 +7,7 @@ import type { EngineRows } from "../engine-rows.js";
 import type { LeaseUsage } from "../../scheduling/admission.js";
 import { emptyUsage } from "../../scheduling/admission.js";
 import type { ExecutionSnapshot } from "../engine-store.js";
-import type { Database, ExecutionsTable, StepExecutionsTable } from "../schema.js";
+import type { Database, ExecutionsTable, StepExecutionsTable, TasksTable } from "../schema.js";
 
 async function run<R>(trx: Kysely<Database>, text: string, params: unknown[]): Promise<R[]> {
   const result = await trx.executeQuery<R>(CompiledQuery.raw(text, params));
@@ -39,6 +39,8 @@ const UPDATE_EXECUTIONS = `UPDATE executions e SET status = v.status, output = v
   WHERE e.execution_id = v.execution_id`;
 const INSERT_STEPS = `INSERT INTO step_executions (step_execution_id, execution_id, tenant_id, step_id, status, attempts, failures, lost, output, error, started_at, finished_at)
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::int[], $8::int[], $9::text[], $10::text[], $11::bigint[], $12::bigint[])`;
+/** Columns of INSERT_TASKS (the write-all statement numbers the next statement's parameters after them). */
+const TASK_WIDTH = 15;
 const INSERT_TASKS = `INSERT INTO tasks (task_id, tenant_id, execution_id, step_id, priority, ready_at, seq, lease_owner, lease_expires_at, fence, memory_mb, cpu_percent, pool, concurrency_key, concurrency_limit)
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bigint[], $7::bigint[], $8::text[], $9::bigint[], $10::bigint[], $11::float8[], $12::float8[], $13::text[], $14::text[], $15::int[])`;
 const SELECT_USAGE = `SELECT tenant_id, COUNT(*)::int AS tasks, COALESCE(SUM(memory_mb), 0)::float8 AS memory_mb, COALESCE(SUM(cpu_percent), 0)::float8 AS cpu_percent
@@ -77,7 +79,12 @@ const SELECT_STEPS_AND_QUEUED = `SELECT
     (SELECT coalesce(json_agg(json_build_array(q.execution_id, q.step_id)), '[]'::json) FROM tasks q WHERE q.execution_id = ANY($1::text[])) AS queued`;
 // Every write a group commit gathered, in one statement (each row is written once, so the
 // data-modifying CTEs never touch the same row twice).
-const WRITE_ALL = `WITH s AS (${UPDATE_STEPS}), e AS (${shift(UPDATE_EXECUTIONS, 10)}), t AS (${shift(INSERT_TASKS, 17)}), l AS (${shift(INSERT_LOGS, 27)}) SELECT 1`;
+const WRITE_ALL = `WITH s AS (${UPDATE_STEPS}), e AS (${shift(UPDATE_EXECUTIONS, 10)}), t AS (${shift(INSERT_TASKS, 17)}), l AS (${shift(INSERT_LOGS, 17 + TASK_WIDTH)}) SELECT 1`;
+
+/** A task row's values in INSERT_TASKS's column order. */
+function taskValues(t: TasksTable): unknown[] {
+  return [t.task_id, t.tenant_id, t.execution_id, t.step_id, t.priority, t.ready_at, t.seq, t.lease_owner, t.lease_expires_at, t.fence, t.memory_mb, t.cpu_percent, t.pool, t.concurrency_key, t.concurrency_limit];
+}
 
 /** Renumbers `$n` placeholders by `by` (to put several statements' parameters in one list). */
 function shift(text: string, by: number): string {
@@ -118,7 +125,7 @@ export function postgresEngineRows(): EngineRows {
       await run(trx, WRITE_ALL, [
         ...columnsOf([...pending.steps].map(stepToRow), 10, (r) => [r.execution_id, r.step_id, r.status, r.attempts, r.failures, r.lost, r.output, r.error, r.started_at, r.finished_at]),
         ...columnsOf([...pending.executions], 7, (e) => [e.executionId, e.status, e.output === undefined || e.output === null ? null : JSON.stringify(e.output), e.error, e.startedAt, e.finishedAt, e.deadlineAt]),
-        ...columnsOf(pending.tasks, 10, (t) => [t.task_id, t.tenant_id, t.execution_id, t.step_id, t.priority, t.ready_at, t.seq, t.lease_owner, t.lease_expires_at, t.fence]),
+        ...columnsOf(pending.tasks, TASK_WIDTH, taskValues),
         ...columnsOf(pending.logs, 8, (l) => [l.log_id, l.execution_id, l.tenant_id, l.step_id, l.level, l.message, l.data, l.timestamp]),
       ]);
     },
@@ -159,7 +166,7 @@ export function postgresEngineRows(): EngineRows {
       );
     },
     async insertTasks(trx, rows) {
-      await run(trx, INSERT_TASKS, columns(rows, (t) => [t.task_id, t.tenant_id, t.execution_id, t.step_id, t.priority, t.ready_at, t.seq, t.lease_owner, t.lease_expires_at, t.fence, t.memory_mb, t.cpu_percent, t.pool, t.concurrency_key, t.concurrency_limit]));
+      await run(trx, INSERT_TASKS, columns(rows, taskValues));
     },
     async leaseUsage(trx, tenantIds, now) {
       const usage = new Map<string, LeaseUsage>();
