@@ -6,6 +6,7 @@ import type { PythonHostToWorker, PythonWorkerToHost } from "./python-worker.js"
 import type { PythonRunRequest } from "./python-sandbox.js";
 import type { SandboxOutcome, ScriptLogLevel } from "./sandbox-protocol.js";
 import { spawnModuleWorker } from "./worker-spawn.js";
+import { RunSlots } from "./run-slots.js";
 
 export interface PythonPoolOptions {
   /** Loaded workers kept waiting for a run (0: load one per run). */
@@ -94,24 +95,24 @@ export class PythonPool {
   #options: PythonPoolOptions;
   #warm: PythonWorker[] = [];
   #all = new Set<PythonWorker>();
-  #active = 0;
-  #waiting: Array<() => void> = [];
+  #slots: RunSlots;
   #closed = false;
 
   constructor(options: PythonPoolOptions) {
     this.#options = options;
+    this.#slots = new RunSlots(options.maxWorkers);
   }
 
   async run(run: PythonRun): Promise<SandboxOutcome> {
     if (this.#closed) throw new Error("the Python sandbox pool is closed");
     run.signal.throwIfAborted();
-    await this.#acquire(run.signal);
+    await this.#slots.acquire(run.signal);
     const worker = this.#warm.shift() ?? this.#spawn();
     try {
       return await worker.execute(run);
     } finally {
       void this.#terminate(worker);
-      this.#release();
+      this.#slots.release();
       this.#fill();
     }
   }
@@ -139,28 +140,5 @@ export class PythonPool {
     return worker.worker.terminate().catch(() => undefined);
   }
 
-  #acquire(signal: AbortSignal): Promise<void> {
-    if (this.#active < this.#options.maxWorkers) {
-      this.#active += 1;
-      return Promise.resolve();
-    }
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = () => {
-        this.#waiting = this.#waiting.filter((w) => w !== grant);
-        reject(signal.reason);
-      };
-      const grant = () => {
-        signal.removeEventListener("abort", onAbort);
-        resolve();
-      };
-      signal.addEventListener("abort", onAbort, { once: true });
-      this.#waiting.push(grant);
-    });
-  }
 
-  #release(): void {
-    const next = this.#waiting.shift();
-    if (next) next();
-    else this.#active -= 1;
-  }
 }

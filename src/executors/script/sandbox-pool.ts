@@ -5,6 +5,7 @@
 import type { Worker } from "node:worker_threads";
 import type { SandboxOutcome, SandboxRequest, ScriptLogLevel, WorkerToHost } from "./sandbox-protocol.js";
 import { spawnModuleWorker } from "./worker-spawn.js";
+import { RunSlots } from "./run-slots.js";
 
 export interface SandboxPoolOptions {
   /** Workers running at once; further runs wait for one (scripts are CPU-bound). */
@@ -122,20 +123,20 @@ export class SandboxPool {
   #busy = new Set<SandboxWorker>();
   #ending = new Set<Promise<unknown>>();
   /** Runs holding a worker slot, and those waiting for one (FIFO). */
-  #active = 0;
-  #waiting: Array<() => void> = [];
+  #slots: RunSlots;
   #closed = false;
   #counts = { started: 0, terminated: 0, runs: 0, warmRuns: 0 };
 
   constructor(options: SandboxPoolOptions) {
     this.#options = options;
+    this.#slots = new RunSlots(options.maxWorkers);
   }
 
   /** Runs one script; rejects only with the signal's reason when the run is aborted (its worker is terminated). */
   async run(run: SandboxRun): Promise<SandboxOutcome> {
     if (this.#closed) throw new Error("the script sandbox pool is closed");
     run.signal.throwIfAborted();
-    await this.#acquireSlot(run.signal);
+    await this.#slots.acquire(run.signal);
     try {
       if (this.#closed) throw new Error("the script sandbox pool is closed");
       const worker = this.#takeIdle(run.capBytes) ?? this.#spawn(run.capBytes);
@@ -153,12 +154,12 @@ export class SandboxPool {
         else this.#terminate(worker);
       }
     } finally {
-      this.#releaseSlot();
+      this.#slots.release();
     }
   }
 
   stats(): SandboxPoolStats {
-    return { idle: this.#idle.length, busy: this.#busy.size, queued: this.#waiting.length, ...this.#counts };
+    return { idle: this.#idle.length, busy: this.#busy.size, queued: this.#slots.queued, ...this.#counts };
   }
 
   /** Terminates every worker, running ones included, and waits until they are gone. */
@@ -168,31 +169,7 @@ export class SandboxPool {
     await Promise.allSettled([...this.#ending]);
   }
 
-  #acquireSlot(signal: AbortSignal): Promise<void> {
-    if (this.#active < this.#options.maxWorkers) {
-      this.#active += 1;
-      return Promise.resolve();
-    }
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = () => {
-        this.#waiting = this.#waiting.filter((w) => w !== grant);
-        reject(signal.reason);
-      };
-      // The slot passes straight from the run that ends to this one (#active does not change).
-      const grant = () => {
-        signal.removeEventListener("abort", onAbort);
-        resolve();
-      };
-      signal.addEventListener("abort", onAbort, { once: true });
-      this.#waiting.push(grant);
-    });
-  }
 
-  #releaseSlot(): void {
-    const next = this.#waiting.shift();
-    if (next) next();
-    else this.#active -= 1;
-  }
 
   #takeIdle(capBytes: number): SandboxWorker | undefined {
     for (let i = this.#idle.length - 1; i >= 0; i--) {
