@@ -1,5 +1,5 @@
 // The AccessStore contract on Kysely for both dialects: API keys, per-tenant documents and the
-// queue snapshot behind the scheduler status. Changes commit with their audit records.
+// platform counts behind /health. Changes commit with their audit records.
 import type { Kysely } from "kysely";
 import { appendAudit } from "./audit-append.js";
 import type { AccessStore, ApiKeyRow, TenantDocumentKind, TenantDocumentRow } from "./access-store.js";

@@ -77,7 +77,7 @@ export interface Store {
   readonly engine: EngineStore;
   /** Triggers, their fires and diagnosis strategies (trigger-store.ts). */
   readonly triggers: TriggerStore;
-  /** API keys, per-tenant documents, the queue snapshot (access-store.ts). */
+  /** API keys, per-tenant documents, platform counts (access-store.ts). */
   readonly access: AccessStore;
   close(): Promise<void>;
   /** Cheap liveness check for /health. */
