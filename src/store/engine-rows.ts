@@ -8,15 +8,9 @@ import type { Database, ExecutionLogsTable, TasksTable } from "./schema.js";
 
 export interface EngineRows {
   /**
-   * Deletes the tasks this node still holds with these fences; returns the ids it deleted (the
-   * rest were taken over). With `lockTenants`, takes their admission locks first (see lockTenants),
-   * in the same statement where the dialect can.
-   */
-  deleteLeasedTasks(trx: Kysely<Database>, nodeId: string, tasks: ReadonlyArray<{ taskId: string; fence: number }>, lockTenants?: readonly string[]): Promise<Set<string>>;
-  /**
-   * The start of a group commit: takes the tenants' admission locks and deletes the tasks this
-   * node still holds (as deleteLeasedTasks), then loads the snapshots of their executions (as
-   * loadSnapshots), in as few round trips as the dialect allows.
+   * The start of a group commit: takes the tenants' admission locks (see lockTenants), deletes the
+   * tasks this node still holds with these fences (the rest were taken over) and loads the
+   * snapshots of their executions (as loadSnapshots), in as few round trips as the dialect allows.
    */
   takeLeased(
     trx: Kysely<Database>,
@@ -26,14 +20,11 @@ export interface EngineRows {
   ): Promise<{ deleted: Set<string>; snapshots: Map<string, ExecutionSnapshot> }>;
   /** Loads executions (locked on PostgreSQL, in id order) with their steps and queued step ids. */
   loadSnapshots(trx: Kysely<Database>, executionIds: readonly string[]): Promise<Map<string, ExecutionSnapshot>>;
-  /** Writes every mutable column of these step rows (they were read under the transaction's lock). */
-  updateSteps(trx: Kysely<Database>, rows: readonly StepRow[]): Promise<void>;
-  /** Writes every mutable column of these executions. */
-  updateExecutions(trx: Kysely<Database>, rows: readonly ExecutionRow[]): Promise<void>;
   insertSteps(trx: Kysely<Database>, rows: readonly StepRow[]): Promise<void>;
-  insertTasks(trx: Kysely<Database>, rows: readonly TasksTable[]): Promise<void>;
-  insertLogs(trx: Kysely<Database>, rows: readonly ExecutionLogsTable[]): Promise<void>;
-  /** Everything a transaction gathered, at once (PostgreSQL: one statement). */
+  /**
+   * Everything a transaction gathered, at once: every mutable column of the changed step rows and
+   * executions (read under the transaction's lock), new tasks and log lines (PostgreSQL: one statement).
+   */
   writeAll(trx: Kysely<Database>, rows: PendingRows): Promise<void>;
   /** What each tenant's tasks hold leased at `now`, on every node (expired leases hold nothing). */
   leaseUsage(trx: Kysely<Database>, tenantIds: readonly string[], now: number): Promise<Map<string, LeaseUsage>>;

@@ -14,16 +14,9 @@ async function run<R>(trx: Kysely<Database>, text: string, params: unknown[]): P
   return result.rows;
 }
 
-const DELETE_TASKS = `DELETE FROM tasks t USING unnest($2::text[], $3::bigint[]) AS v(task_id, fence)
-  WHERE t.task_id = v.task_id AND t.fence = v.fence AND t.lease_owner = $1 RETURNING t.task_id`;
 // The same, first taking the admission locks of tenants ($4): a row is deleted only after the
 // join with the lock's row produced it, so the locks come before this statement's row locks, and
 // the group commit pays no extra round trip for them.
-const LOCK_AND_DELETE_TASKS = `WITH admission AS MATERIALIZED (
-    SELECT count(pg_advisory_xact_lock(k)) AS n FROM (SELECT DISTINCT hashtextextended('synergymesh:tenant:' || x, 0) AS k FROM unnest($4::text[]) AS x ORDER BY k) s
-  )
-  DELETE FROM tasks t USING unnest($2::text[], $3::bigint[]) AS v(task_id, fence), admission
-  WHERE admission.n >= 0 AND t.task_id = v.task_id AND t.fence = v.fence AND t.lease_owner = $1 RETURNING t.task_id`;
 const SELECT_EXECUTIONS = "SELECT * FROM executions WHERE execution_id = ANY($1::text[]) ORDER BY execution_id FOR UPDATE";
 const SELECT_STEPS = "SELECT * FROM step_executions WHERE execution_id = ANY($1::text[])";
 const SELECT_QUEUED = "SELECT execution_id, step_id FROM tasks WHERE execution_id = ANY($1::text[])";
@@ -129,13 +122,6 @@ export function postgresEngineRows(): EngineRows {
         ...columnsOf(pending.logs, 8, (l) => [l.log_id, l.execution_id, l.tenant_id, l.step_id, l.level, l.message, l.data, l.timestamp]),
       ]);
     },
-    async deleteLeasedTasks(trx, nodeId, tasks, lockTenants = []) {
-      if (tasks.length === 0) return new Set();
-      const ids = tasks.map((t) => t.taskId);
-      const fences = tasks.map((t) => t.fence);
-      const rows = lockTenants.length ? await run<{ task_id: string }>(trx, LOCK_AND_DELETE_TASKS, [nodeId, ids, fences, [...lockTenants]]) : await run<{ task_id: string }>(trx, DELETE_TASKS, [nodeId, ids, fences]);
-      return new Set(rows.map((r) => r.task_id));
-    },
     async loadSnapshots(trx, executionIds) {
       const snapshots = new Map<string, ExecutionSnapshot>();
       if (executionIds.length === 0) return snapshots;
@@ -147,16 +133,6 @@ export function postgresEngineRows(): EngineRows {
       for (const row of await run<{ execution_id: string; step_id: string }>(trx, SELECT_QUEUED, [ids])) snapshots.get(row.execution_id)?.queued.add(row.step_id);
       return snapshots;
     },
-    async updateSteps(trx, rows) {
-      await run(trx, UPDATE_STEPS, columns(rows.map(stepToRow), (r) => [r.execution_id, r.step_id, r.status, r.attempts, r.failures, r.lost, r.output, r.error, r.started_at, r.finished_at]));
-    },
-    async updateExecutions(trx, rows) {
-      await run(
-        trx,
-        UPDATE_EXECUTIONS,
-        columns(rows, (e) => [e.executionId, e.status, e.output === undefined || e.output === null ? null : JSON.stringify(e.output), e.error, e.startedAt, e.finishedAt, e.deadlineAt]),
-      );
-    },
     async insertSteps(trx, rows) {
       if (rows.length === 0) return;
       await run(
@@ -164,9 +140,6 @@ export function postgresEngineRows(): EngineRows {
         INSERT_STEPS,
         columns(rows.map(stepToRow), (r) => [r.step_execution_id, r.execution_id, r.tenant_id, r.step_id, r.status, r.attempts, r.failures, r.lost, r.output, r.error, r.started_at, r.finished_at]),
       );
-    },
-    async insertTasks(trx, rows) {
-      await run(trx, INSERT_TASKS, columns(rows, taskValues));
     },
     async leaseUsage(trx, tenantIds, now) {
       const usage = new Map<string, LeaseUsage>();
@@ -185,9 +158,6 @@ export function postgresEngineRows(): EngineRows {
       }
       const [row] = await run<{ ok: boolean | null }>(trx, TRY_LOCK_TENANTS, [[...tenantIds]]);
       return row?.ok === true;
-    },
-    async insertLogs(trx, rows) {
-      await run(trx, INSERT_LOGS, columns(rows, (l) => [l.log_id, l.execution_id, l.tenant_id, l.step_id, l.level, l.message, l.data, l.timestamp]));
     },
     // Other nodes write the same rows: every batch reads them under its row locks.
     remember() {},

@@ -46,22 +46,26 @@ export function sqliteEngineRows(raw: BetterSqlite3.Database, options: { maxCach
   const insertLog = raw.prepare("INSERT INTO execution_logs (log_id, execution_id, tenant_id, step_id, level, message, data, timestamp) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
 
   const rows: EngineRows = {
-    async takeLeased(trx, nodeId, tasks, lockTenants) {
+    async takeLeased(trx, nodeId, tasks) {
       // (SQLite's writer lock already serialises admissions: see lockTenants.)
-      const deleted = await rows.deleteLeasedTasks(trx, nodeId, tasks, lockTenants);
+      const deleted = new Set<string>();
+      for (const t of tasks) if (deleteTask.run(t.taskId, t.fence, nodeId).changes > 0) deleted.add(t.taskId);
       const live = [...new Set(tasks.filter((t) => deleted.has(t.taskId)).map((t) => t.executionId))];
       return { deleted, snapshots: await rows.loadSnapshots(trx, live) };
     },
-    async writeAll(trx, pending) {
-      if (pending.steps.size) await rows.updateSteps(trx, [...pending.steps]);
-      if (pending.executions.size) await rows.updateExecutions(trx, [...pending.executions]);
-      if (pending.tasks.length) await rows.insertTasks(trx, pending.tasks);
-      if (pending.logs.length) await rows.insertLogs(trx, pending.logs);
-    },
-    async deleteLeasedTasks(_trx, nodeId, tasks) {
-      const deleted = new Set<string>();
-      for (const t of tasks) if (deleteTask.run(t.taskId, t.fence, nodeId).changes > 0) deleted.add(t.taskId);
-      return deleted;
+    async writeAll(_trx, pending) {
+      for (const s of pending.steps) {
+        const r = stepToRow(s);
+        updateStep.run(r.status, r.attempts, r.failures, r.lost, r.output, r.error, r.started_at, r.finished_at, r.execution_id, r.step_id);
+      }
+      for (const e of pending.executions) {
+        const output = e.output === undefined || e.output === null ? null : JSON.stringify(e.output);
+        updateExecution.run(e.status, output, e.error, e.startedAt, e.finishedAt, e.deadlineAt, e.executionId);
+      }
+      for (const t of pending.tasks) {
+        insertTask.run(t.task_id, t.tenant_id, t.execution_id, t.step_id, t.priority, t.ready_at, t.seq, t.lease_owner, t.lease_expires_at, t.fence, t.memory_mb, t.cpu_percent, t.pool, t.concurrency_key, t.concurrency_limit);
+      }
+      for (const l of pending.logs) insertLog.run(l.log_id, l.execution_id, l.tenant_id, l.step_id, l.level, l.message, l.data, l.timestamp);
     },
     async loadSnapshots(_trx, executionIds) {
       const snapshots = new Map<string, ExecutionSnapshot>();
@@ -79,26 +83,11 @@ export function sqliteEngineRows(raw: BetterSqlite3.Database, options: { maxCach
       }
       return snapshots;
     },
-    async updateSteps(_trx, rows) {
-      for (const s of rows) {
-        const r = stepToRow(s);
-        updateStep.run(r.status, r.attempts, r.failures, r.lost, r.output, r.error, r.started_at, r.finished_at, r.execution_id, r.step_id);
-      }
-    },
-    async updateExecutions(_trx, rows) {
-      for (const e of rows) {
-        const output = e.output === undefined || e.output === null ? null : JSON.stringify(e.output);
-        updateExecution.run(e.status, output, e.error, e.startedAt, e.finishedAt, e.deadlineAt, e.executionId);
-      }
-    },
     async insertSteps(_trx, rows) {
       for (const s of rows) {
         const r = stepToRow(s);
         insertStep.run(r.step_execution_id, r.execution_id, r.tenant_id, r.step_id, r.status, r.attempts, r.failures, r.lost, r.output, r.error, r.started_at, r.finished_at);
       }
-    },
-    async insertTasks(_trx, rows) {
-      for (const t of rows) insertTask.run(t.task_id, t.tenant_id, t.execution_id, t.step_id, t.priority, t.ready_at, t.seq, t.lease_owner, t.lease_expires_at, t.fence, t.memory_mb, t.cpu_percent, t.pool, t.concurrency_key, t.concurrency_limit);
     },
     async leaseUsage(_trx, tenantIds, now) {
       const usage = new Map<string, LeaseUsage>();
@@ -108,9 +97,6 @@ export function sqliteEngineRows(raw: BetterSqlite3.Database, options: { maxCach
     // SQLite's single writer already serialises every admission.
     async lockTenants() {
       return true;
-    },
-    async insertLogs(_trx, rows) {
-      for (const l of rows) insertLog.run(l.log_id, l.execution_id, l.tenant_id, l.step_id, l.level, l.message, l.data, l.timestamp);
     },
     remember(snapshots) {
       // (Kept inside the writing transaction: nothing else of this connection runs until it
