@@ -196,7 +196,8 @@ steps:
   - { id: slow, type: hang, timeout: 5s }
 `);
       const { executionId } = await t.orch.startExecution(workflowId);
-      const timer = await t.clock.nextTimer();
+      // The step's own 5 s timer (not whatever other timer an earlier test left pending).
+      const timer = await t.clock.timerOf(5_000);
       await t.clock.advance(timer.at - t.clock.now());
       const done = await t.orch.waitForExecution(executionId);
       assert.equal(done.steps[0]?.status, "timed_out");
