@@ -9,6 +9,7 @@ import { MIGRATIONS_TABLE, checkMigrations } from "../migrator.js";
 import type { Database } from "../schema.js";
 import { postgresMigrations } from "./migrations.js";
 import { postgresEngineRows } from "./postgres-engine-rows.js";
+import { PreparingClient } from "./prepared-statements.js";
 
 export interface PostgresAdapterOptions {
   connectionString: string;
@@ -38,6 +39,7 @@ export async function openPostgresAdapter(options: PostgresAdapterOptions): Prom
     max: options.poolSize ?? 10,
     types: numericTypes,
     options: `-c search_path=${quoteIdent(schema)}`,
+    Client: PreparingClient,
   });
   // A pool's idle clients can fail when the server restarts; the pool drops them and the next
   // query reconnects, so the error must not crash the process.

@@ -3,6 +3,7 @@
 import { CompiledQuery } from "kysely";
 import type { Kysely } from "kysely";
 import { stepToRow, toExecution, toStep } from "../engine-row-mapping.js";
+import { prepared } from "./prepared-statements.js";
 import type { EngineRows } from "../engine-rows.js";
 import type { LeaseUsage } from "../../scheduling/admission.js";
 import { emptyUsage } from "../../scheduling/admission.js";
@@ -30,35 +31,35 @@ const UPDATE_EXECUTIONS = `UPDATE executions e SET status = v.status, output = v
   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[])
     AS v(execution_id, status, output, error, started_at, finished_at, deadline_at)
   WHERE e.execution_id = v.execution_id`;
-const INSERT_STEPS = `INSERT INTO step_executions (step_execution_id, execution_id, tenant_id, step_id, status, attempts, failures, lost, output, error, started_at, finished_at)
-  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::int[], $8::int[], $9::text[], $10::text[], $11::bigint[], $12::bigint[])`;
+const INSERT_STEPS = prepared(`INSERT INTO step_executions (step_execution_id, execution_id, tenant_id, step_id, status, attempts, failures, lost, output, error, started_at, finished_at)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::int[], $8::int[], $9::text[], $10::text[], $11::bigint[], $12::bigint[])`);
 /** Columns of INSERT_TASKS (the write-all statement numbers the next statement's parameters after them). */
 const TASK_WIDTH = 15;
 const INSERT_TASKS = `INSERT INTO tasks (task_id, tenant_id, execution_id, step_id, priority, ready_at, seq, lease_owner, lease_expires_at, fence, memory_mb, cpu_percent, pool, concurrency_key, concurrency_limit)
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bigint[], $7::bigint[], $8::text[], $9::bigint[], $10::bigint[], $11::float8[], $12::float8[], $13::text[], $14::text[], $15::int[])`;
-const SELECT_USAGE = `SELECT tenant_id, COUNT(*)::int AS tasks, COALESCE(SUM(memory_mb), 0)::float8 AS memory_mb, COALESCE(SUM(cpu_percent), 0)::float8 AS cpu_percent
-  FROM tasks WHERE tenant_id = ANY($1::text[]) AND lease_owner IS NOT NULL AND lease_expires_at > $2 GROUP BY tenant_id`;
+const SELECT_USAGE = prepared(`SELECT tenant_id, COUNT(*)::int AS tasks, COALESCE(SUM(memory_mb), 0)::float8 AS memory_mb, COALESCE(SUM(cpu_percent), 0)::float8 AS cpu_percent
+  FROM tasks WHERE tenant_id = ANY($1::text[]) AND lease_owner IS NOT NULL AND lease_expires_at > $2 GROUP BY tenant_id`);
 // Transaction-scoped advisory locks, one per tenant, taken in key order so two admissions never
 // wait on each other in a cycle. Every path that leases takes them before any row lock.
 const TENANT_KEYS = `SELECT DISTINCT hashtextextended('synergymesh:tenant:' || t, 0) AS k FROM unnest($1::text[]) AS t ORDER BY k`;
-const LOCK_TENANTS = `SELECT count(pg_advisory_xact_lock(k)) AS n FROM (${TENANT_KEYS}) s`;
-const TRY_LOCK_TENANTS = `SELECT bool_and(pg_try_advisory_xact_lock(k)) AS ok FROM (${TENANT_KEYS}) s`;
+const LOCK_TENANTS = prepared(`SELECT count(pg_advisory_xact_lock(k)) AS n FROM (${TENANT_KEYS}) s`);
+const TRY_LOCK_TENANTS = prepared(`SELECT bool_and(pg_try_advisory_xact_lock(k)) AS ok FROM (${TENANT_KEYS}) s`);
 const INSERT_LOGS = `INSERT INTO execution_logs (log_id, execution_id, tenant_id, step_id, level, message, data, timestamp)
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[])`;
 
 // The start of a group commit in one statement: delete the tasks this node still holds, lock their
 // executions in id order and return both. Steps and queued tasks are read by the next statement,
 // whose snapshot is taken after the locks are held (a statement's own snapshot predates them).
-const TAKE_LEASED = `WITH deleted AS (
+const TAKE_LEASED = prepared(`WITH deleted AS (
     DELETE FROM tasks t USING unnest($2::text[], $3::bigint[]) AS v(task_id, fence)
     WHERE t.task_id = v.task_id AND t.fence = v.fence AND t.lease_owner = $1 RETURNING t.task_id, t.execution_id
   ), locked AS (
     SELECT e.* FROM executions e WHERE e.execution_id IN (SELECT execution_id FROM deleted) ORDER BY e.execution_id FOR UPDATE
   )
-  SELECT (SELECT coalesce(json_agg(task_id), '[]'::json) FROM deleted) AS deleted, (SELECT coalesce(json_agg(l), '[]'::json) FROM locked l) AS executions`;
+  SELECT (SELECT coalesce(json_agg(task_id), '[]'::json) FROM deleted) AS deleted, (SELECT coalesce(json_agg(l), '[]'::json) FROM locked l) AS executions`);
 // The same, after the tenants' admission locks (advisory, in one order, before any row lock: see
 // lockTenants), so a commit that may lease for a tenant is serialised with claims for it.
-const LOCK_AND_TAKE_LEASED = `WITH admission AS MATERIALIZED (
+const LOCK_AND_TAKE_LEASED = prepared(`WITH admission AS MATERIALIZED (
     SELECT count(pg_advisory_xact_lock(k)) AS n FROM (SELECT DISTINCT hashtextextended('synergymesh:tenant:' || x, 0) AS k FROM unnest($4::text[]) AS x ORDER BY k) s
   ), deleted AS (
     DELETE FROM tasks t USING unnest($2::text[], $3::bigint[]) AS v(task_id, fence), admission
@@ -66,13 +67,13 @@ const LOCK_AND_TAKE_LEASED = `WITH admission AS MATERIALIZED (
   ), locked AS (
     SELECT e.* FROM executions e WHERE e.execution_id IN (SELECT execution_id FROM deleted) ORDER BY e.execution_id FOR UPDATE
   )
-  SELECT (SELECT coalesce(json_agg(task_id), '[]'::json) FROM deleted) AS deleted, (SELECT coalesce(json_agg(l), '[]'::json) FROM locked l) AS executions`;
-const SELECT_STEPS_AND_QUEUED = `SELECT
+  SELECT (SELECT coalesce(json_agg(task_id), '[]'::json) FROM deleted) AS deleted, (SELECT coalesce(json_agg(l), '[]'::json) FROM locked l) AS executions`);
+const SELECT_STEPS_AND_QUEUED = prepared(`SELECT
     (SELECT coalesce(json_agg(s), '[]'::json) FROM step_executions s WHERE s.execution_id = ANY($1::text[])) AS steps,
-    (SELECT coalesce(json_agg(json_build_array(q.execution_id, q.step_id)), '[]'::json) FROM tasks q WHERE q.execution_id = ANY($1::text[])) AS queued`;
+    (SELECT coalesce(json_agg(json_build_array(q.execution_id, q.step_id)), '[]'::json) FROM tasks q WHERE q.execution_id = ANY($1::text[])) AS queued`);
 // Every write a group commit gathered, in one statement (each row is written once, so the
 // data-modifying CTEs never touch the same row twice).
-const WRITE_ALL = `WITH s AS (${UPDATE_STEPS}), e AS (${shift(UPDATE_EXECUTIONS, 10)}), t AS (${shift(INSERT_TASKS, 17)}), l AS (${shift(INSERT_LOGS, 17 + TASK_WIDTH)}) SELECT 1`;
+const WRITE_ALL = prepared(`WITH s AS (${UPDATE_STEPS}), e AS (${shift(UPDATE_EXECUTIONS, 10)}), t AS (${shift(INSERT_TASKS, 17)}), l AS (${shift(INSERT_LOGS, 17 + TASK_WIDTH)}) SELECT 1`);
 
 /** A task row's values in INSERT_TASKS's column order. */
 function taskValues(t: TasksTable): unknown[] {
