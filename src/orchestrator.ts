@@ -150,7 +150,7 @@ export class Orchestrator {
     this.#secrets = new SecretService(store, options.clock, options.masterKey);
     this.#engine = new Engine(
       { store: store.engine, clock: options.clock, logger: options.logger, random: options.random, executors: this.#executors, secrets: (tenantId, name) => this.#secrets.resolve(tenantId, name) },
-      { nodeId: options.nodeId, concurrency: options.concurrency, labels: options.labels, strategy: options.scheduler.strategy, loadThreshold: options.scheduler.loadThreshold, leaseMs: options.leaseMs, pollMs: options.pollMs, maxLostAttempts: options.maxLostAttempts, ...(options.faultPoint ? { faultPoint: options.faultPoint } : {}) },
+      { nodeId: options.nodeId, concurrency: options.concurrency, labels: options.labels, strategy: options.scheduler.strategy, loadThreshold: options.scheduler.loadThreshold, leaseMs: options.leaseMs, pollMs: options.pollMs, maxLostAttempts: options.maxLostAttempts, commitsInFlight: store.dialect === "postgres" ? 2 : 1, ...(options.faultPoint ? { faultPoint: options.faultPoint } : {}) },
     );
     this.prometheus.countActiveExecutionsWith(() => store.engine.countActiveExecutions());
     this.#engine.events.on("execution.finished", (e) => this.prometheus.executionFinished(e.workflowId, e.status, e.durationMs));

@@ -6,7 +6,7 @@
 // leases, which expire (or which it reclaims at once when it restarts with the same node id).
 import type { Clock, TimerHandle } from "../core/clock.js";
 import { errorMessage } from "../core/errors.js";
-import type { ClaimedTask, Completion, EngineStore, ExecutionRow, LeaseOffer, QueueHint, StepRow } from "../store/engine-store.js";
+import type { ClaimedTask, Completion, EngineStore, ExecutionRow, LeaseOffer, QueueHint, SlotBudget, StepRow } from "../store/engine-store.js";
 import type { Logger } from "../telemetry/logger.js";
 import type { WorkflowDefinition } from "../workflow/model.js";
 import type { EnginePlugin } from "./engine-events.js";
@@ -38,6 +38,11 @@ export interface EngineOptions {
    * crash tests kill the process there. Not for production use.
    */
   faultPoint?: (point: "claimed" | "before-commit" | "after-commit") => void;
+  /**
+   * Group commits of completions that may run at once (default 1). A server database gains from
+   * two: one batch's statements overlap the other's round trips and commit.
+   */
+  commitsInFlight?: number;
 }
 
 interface PendingCompletion extends Completion {
@@ -77,7 +82,11 @@ export class Engine {
   #pollTimer: NodeJS.Timeout | undefined;
   #renewTimer: NodeJS.Timeout | undefined;
   #pending: PendingCompletion[] = [];
-  #flushing: Promise<void> | undefined;
+  /** Group commits running now, and how many of the running steps' completions they hold. */
+  #flushes = 0;
+  #committing = 0;
+  /** Slots that running commits have leased and whose tasks are not dispatched yet. */
+  #leasing = 0;
   #flushScheduled = false;
   #idle: Array<() => void> = [];
   #labels: readonly string[];
@@ -142,7 +151,7 @@ export class Engine {
 
   /** Resolves when no step runs on this node and no completion waits to commit. */
   whenIdle(): Promise<void> {
-    if (this.#inFlight.size === 0 && this.#pending.length === 0 && !this.#flushing) return Promise.resolve();
+    if (this.#inFlight.size === 0 && this.#pending.length === 0 && this.#flushes === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idle.push(resolve));
   }
 
@@ -150,8 +159,43 @@ export class Engine {
   leaseOffer(): LeaseOffer | undefined {
     if (!this.#running) return undefined;
     const now = this.#clock.now();
-    const max = this.#commitCapacity() - this.#inFlight.size;
-    return max > 0 ? { nodeId: this.#options.nodeId, now, leaseExpiresAt: now + this.#options.leaseMs, max, labels: this.#labels } : undefined;
+    const max = this.#commitCapacity() - this.#inFlight.size - this.#leasing;
+    return max > 0 ? { nodeId: this.#options.nodeId, now, leaseExpiresAt: now + this.#options.leaseMs, max, labels: this.#labels, slots: this.#slotBudget() } : undefined;
+  }
+
+  /**
+   * Free slots for one commit, shared with every other commit running at once: a slot is free
+   * while running steps, plus leases not dispatched yet, leave it, counting the slots of steps
+   * whose completions are being committed (they end with that commit, and their next steps may
+   * take them). dispatch settles the budget.
+   */
+  #slotBudget(): SlotBudget & { taken: number } {
+    const budget = {
+      taken: 0,
+      take: () => {
+        if (this.#commitCapacity() - this.#inFlight.size + this.#committing - this.#leasing <= 0) return false;
+        budget.taken += 1;
+        this.#leasing += 1;
+        return true;
+      },
+      giveBack: () => {
+        budget.taken -= 1;
+        this.#leasing -= 1;
+      },
+    };
+    return budget;
+  }
+
+  /** Ends an offer's claim on free slots once its leased tasks are dispatched (or its commit failed). */
+  settle(offer: LeaseOffer | undefined): void {
+    const budget = offer?.slots as (SlotBudget & { taken: number }) | undefined;
+    if (!budget) return;
+    this.#leasing -= budget.taken;
+    budget.taken = 0;
+  }
+
+  get #maxFlushes(): number {
+    return Math.max(1, this.#options.commitsInFlight ?? 1);
   }
 
   /**
@@ -168,10 +212,11 @@ export class Engine {
     return { nodeId: this.#options.nodeId, labels: this.#labels, concurrency: this.#options.concurrency, running: this.#inFlight.size, strategy: this.#options.strategy ?? "priority_based", workersStarted: this.#running };
   }
 
-  /** Hands tasks leased to this node by a commit (start, control, completion) to the runner. */
-  dispatch(tasks: ClaimedTask[]): void {
+  /** Hands tasks leased to this node by a commit (start, control, completion) to the runner; settles the commit's offer. */
+  dispatch(tasks: ClaimedTask[], offer?: LeaseOffer): void {
     if (tasks.length) this.#options.faultPoint?.("claimed");
     for (const task of tasks) void this.#run(task);
+    this.settle(offer);
   }
 
   /** The plan of a workflow version, parsed once per process. */
@@ -226,7 +271,7 @@ export class Engine {
     try {
       do {
         this.#wakeAgain = false;
-        const free = this.#options.concurrency - this.#inFlight.size;
+        const free = this.#options.concurrency - this.#inFlight.size - this.#leasing;
         if (free <= 0 || !this.#running) break;
         claimedAt = this.#clock.now();
         const claimed = await this.#store.claimTasks(this.#options.nodeId, claimedAt, claimedAt + this.#options.leaseMs, free, { labels: this.#labels, order: this.#options.strategy === "round_robin" ? "fifo" : "priority" });
@@ -325,6 +370,8 @@ export class Engine {
     } catch (error) {
       this.#logger.error({ err: errorMessage(error), executionId: task.executionId, stepId: task.stepId }, "committing a step outcome failed; the lease will expire and the step runs again");
     } finally {
+      // The completion went out with a group commit, which has ended either way.
+      this.#committing -= 1;
       this.#inFlight.delete(task.taskId);
       if (this.#backlog) this.wake();
       this.#checkIdle();
@@ -343,11 +390,11 @@ export class Engine {
   #complete(fields: Omit<PendingCompletion, "resolve" | "reject">): Promise<void> {
     return new Promise((resolve, reject) => {
       this.#pending.push({ ...fields, resolve, reject });
-      if (!this.#flushScheduled && !this.#flushing) {
+      if (!this.#flushScheduled && this.#flushes < this.#maxFlushes) {
         this.#flushScheduled = true;
         setImmediate(() => {
           this.#flushScheduled = false;
-          if (!this.#flushing) this.#flush();
+          if (this.#flushes < this.#maxFlushes) this.#flush();
         });
       }
     });
@@ -359,9 +406,12 @@ export class Engine {
     if (batch.length === 0) return;
     const now = this.#clock.now();
     // Capacity frees as these tasks finish: offer their slots to the steps they make ready.
-    const offer = this.#running ? { nodeId: this.#options.nodeId, now, leaseExpiresAt: now + this.#options.leaseMs, max: this.#commitCapacity() - this.#inFlight.size + batch.length, labels: this.#labels } : undefined;
+    // (Another group commit may be running: the shared slot budget keeps both within capacity.)
+    const offer = this.#running ? { nodeId: this.#options.nodeId, now, leaseExpiresAt: now + this.#options.leaseMs, max: this.#commitCapacity(), labels: this.#labels, slots: this.#slotBudget() } : undefined;
+    this.#flushes += 1;
+    this.#committing += batch.length;
     this.#options.faultPoint?.("before-commit");
-    this.#flushing = this.#store
+    void this.#store
       .completeTasks(this.#options.nodeId, batch, (snapshot, c) => {
         const effects = c.plan.onOutcome(snapshot, c.stepId, c.outcome, now, this.#random);
         const logs = this.#logs.get(c.taskId);
@@ -378,7 +428,7 @@ export class Engine {
           this.#options.faultPoint?.("after-commit");
           for (const c of batch) this.#logs.delete(c.taskId);
           for (const c of stale) this.#logger.warn({ executionId: c.executionId, stepId: c.stepId }, "a step finished after its lease was taken over; its outcome was discarded");
-          this.dispatch(claimed);
+          this.dispatch(claimed, offer);
           const staleIds = new Set(stale.map((c) => c.taskId));
           for (const c of batch) {
             if (!staleIds.has(c.taskId)) this.#afterCommit(c);
@@ -387,12 +437,13 @@ export class Engine {
           this.noteQueue(hint);
         },
         (error: unknown) => {
+          this.settle(offer);
           for (const c of batch) c.reject(error);
         },
       )
       .finally(() => {
-        this.#flushing = undefined;
-        if (this.#pending.length) this.#flush();
+        this.#flushes -= 1;
+        if (this.#pending.length && this.#flushes < this.#maxFlushes) this.#flush();
         else this.#checkIdle();
       });
   }
@@ -428,6 +479,6 @@ export class Engine {
   }
 
   #checkIdle(): void {
-    if (this.#inFlight.size === 0 && this.#pending.length === 0 && !this.#flushing) for (const resolve of this.#idle.splice(0)) resolve();
+    if (this.#inFlight.size === 0 && this.#pending.length === 0 && this.#flushes === 0) for (const resolve of this.#idle.splice(0)) resolve();
   }
 }

@@ -132,14 +132,15 @@ export class ExecutionService {
     const logs: LogInput[] = [{ stepId: null, level: "info", message: `execution started (workflow ${workflowId} version ${version})`, timestamp: now }];
     if (refusedBy !== undefined) logs.push({ stepId: null, level: "warn", message: `execution cancelled: ${refusedBy}`, timestamp: now });
     const audit = [makeAuditEntry(this.#clock, { tenantId, action: "start_execution", status: "success", componentId: workflowId, userId: options.userId ?? "system", metadata: { execution_id: executionId, version, priority } })];
-    const result = await this.#store.createExecution(
-      { execution, steps, tasks, logs, audit },
-      this.#engine.leaseOffer(),
-    );
+    const offer = this.#engine.leaseOffer();
+    const result = await this.#store.createExecution({ execution, steps, tasks, logs, audit }, offer).catch((error: unknown) => {
+      this.#engine.settle(offer);
+      throw error;
+    });
+    this.#engine.dispatch(result.claimed, offer);
     if (result.created) {
       this.#engine.emitStarted(execution);
       if (refusedBy !== undefined) this.#engine.emitFinished({ tenantId, executionId, workflowId, status: "cancelled", error: refusedBy, durationMs: 0 });
-      this.#engine.dispatch(result.claimed);
       // Wake for the workflow timeout as for any timed task.
       const wakeAt = Math.min(result.hint.nextReadyAt ?? Infinity, execution.deadlineAt ?? Infinity);
       this.#engine.noteQueue({ ...result.hint, nextReadyAt: Number.isFinite(wakeAt) ? wakeAt : undefined });
@@ -274,7 +275,9 @@ export class ExecutionService {
     const now = this.#clock.now();
     let refusal: string | SynergyMeshError | undefined;
     let finished: { status: ExecutionStatus; error: string | null } | undefined;
-    const result = await this.#store.updateExecution(
+    const offer = this.#engine.leaseOffer();
+    const result = await this.#store
+      .updateExecution(
       tenantId,
       executionId,
       (snapshot) => {
@@ -288,12 +291,16 @@ export class ExecutionService {
         effects.audit = [makeAuditEntry(this.#clock, { tenantId, action, status: "success", componentId: current.workflowId, userId, metadata: { execution_id: executionId } })];
         return effects;
       },
-      this.#engine.leaseOffer(),
-    );
+      offer,
+    )
+      .catch((error: unknown) => {
+        this.#engine.settle(offer);
+        throw error;
+      });
+    this.#engine.dispatch(result.claimed, offer);
     if (!result.found) throw new NotFoundError("execution", executionId);
     if (refusal instanceof SynergyMeshError) throw refusal;
     if (refusal) throw new ConflictError(`Execution ${executionId} ${refusal}`, { executionId });
-    this.#engine.dispatch(result.claimed);
     this.#engine.noteQueue(result.hint);
     if (finished) this.#engine.emitFinished({ tenantId, executionId, workflowId: current.workflowId, ...finished });
     return (await this.get(tenantId, executionId)) as ExecutionRow;
@@ -315,9 +322,11 @@ export class ExecutionService {
         this.#engine.events.on("execution.finished", onFinish);
         options.signal?.addEventListener("abort", () => reject(options.signal?.reason), { once: true });
         // Subscribed first, then read: an execution that ended in between is seen by the read.
+        // The checks read the execution row only; its steps are read once, when it has ended.
         const check = () =>
-          this.get(tenantId, executionId).then((e) => {
-            if (FINAL.has(e.status)) resolve();
+          this.#store.getExecution(tenantId, executionId).then((e) => {
+            if (!e) reject(new NotFoundError("execution", executionId));
+            else if (FINAL.has(e.status)) resolve();
           }, reject);
         void check();
         poll = setInterval(() => void check(), this.#engine.pollMs);

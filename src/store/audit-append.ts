@@ -18,7 +18,7 @@ export async function appendAudit(trx: Kysely<Database>, adapter: DialectAdapter
   }
   for (const group of groups.values()) {
     const { tenantId, chain } = group[0] as AuditEntry;
-    const head = await lockAuditHead(trx, adapter, tenantId, chain);
+    const head = await lockAuditHead(trx, tenantId, chain);
     const sealed = sealer.seal(head, tenantId, chain, group);
     await adapter.insertAuditRows(trx, sealed.records.map(auditToRow));
     await saveAuditHead(trx, sealed.head);
@@ -26,15 +26,16 @@ export async function appendAudit(trx: Kysely<Database>, adapter: DialectAdapter
 }
 
 /** The chain's head, created as the genesis placeholder when missing, locked for this transaction. */
-export async function lockAuditHead(trx: Kysely<Database>, adapter: DialectAdapter, tenantId: string, chain: AuditChain): Promise<AuditHeadRow> {
-  await trx
+export async function lockAuditHead(trx: Kysely<Database>, tenantId: string, chain: AuditChain): Promise<AuditHeadRow> {
+  // One statement: an existing head is "updated" to itself, which locks its row on PostgreSQL
+  // (as FOR UPDATE would) and returns it; a missing one is inserted as the genesis placeholder.
+  const row = await trx
     .insertInto("audit_heads")
     .values({ tenant_id: tenantId, chain, seq: 0, hash: GENESIS_HASH, signature: "", anchor_seq: 0, anchor_hash: GENESIS_HASH, anchor_signature: "" })
-    .onConflict((oc) => oc.columns(["tenant_id", "chain"]).doNothing())
-    .execute();
-  let q = trx.selectFrom("audit_heads").selectAll().where("tenant_id", "=", tenantId).where("chain", "=", chain);
-  if (adapter.lockRows) q = q.forUpdate();
-  return rowToHead(await q.executeTakeFirstOrThrow());
+    .onConflict((oc) => oc.columns(["tenant_id", "chain"]).doUpdateSet((eb) => ({ seq: eb.ref("audit_heads.seq") })))
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return rowToHead(row);
 }
 
 export async function saveAuditHead(trx: Kysely<Database>, head: AuditHeadRow): Promise<void> {

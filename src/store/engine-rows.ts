@@ -4,20 +4,29 @@
 import type { Kysely } from "kysely";
 import type { LeaseUsage } from "../scheduling/admission.js";
 import type { ExecutionRow, ExecutionSnapshot, StepRow } from "./engine-store.js";
+import type { AuditEntry } from "./audit-types.js";
 import type { Database, ExecutionLogsTable, TasksTable } from "./schema.js";
+
+/** What the lease of a task a commit deleted held: its tenant's slot, memory and CPU, until `leaseExpiresAt`. */
+export interface ReleasedLease {
+  tenantId: string;
+  memoryMb: number;
+  cpuPercent: number;
+  leaseExpiresAt: number;
+}
 
 export interface EngineRows {
   /**
-   * The start of a group commit: takes the tenants' admission locks (see lockTenants), deletes the
-   * tasks this node still holds with these fences (the rest were taken over) and loads the
-   * snapshots of their executions (as loadSnapshots), in as few round trips as the dialect allows.
+   * The start of a group commit: deletes the tasks this node still holds with these fences (the
+   * rest were taken over) and loads the snapshots of their executions (as loadSnapshots), in as
+   * few round trips as the dialect allows. Each deleted task comes back with the lease it held, so
+   * the commit can hand that slot to a step it makes ready (see LeaseAdmission).
    */
   takeLeased(
     trx: Kysely<Database>,
     nodeId: string,
     tasks: ReadonlyArray<{ taskId: string; fence: number; executionId: string }>,
-    lockTenants?: readonly string[],
-  ): Promise<{ deleted: Set<string>; snapshots: Map<string, ExecutionSnapshot> }>;
+  ): Promise<{ deleted: Map<string, ReleasedLease>; snapshots: Map<string, ExecutionSnapshot> }>;
   /** Loads executions (locked on PostgreSQL, in id order) with their steps and queued step ids. */
   loadSnapshots(trx: Kysely<Database>, executionIds: readonly string[]): Promise<Map<string, ExecutionSnapshot>>;
   insertSteps(trx: Kysely<Database>, rows: readonly StepRow[]): Promise<void>;
@@ -49,6 +58,8 @@ export class PendingRows {
   readonly executions = new Set<ExecutionRow>();
   tasks: TasksTable[] = [];
   readonly logs: ExecutionLogsTable[] = [];
+  /** Audit entries, appended by the store once per chain (one head lock and one insert for a batch). */
+  readonly audit: AuditEntry[] = [];
 
   get empty(): boolean {
     return this.steps.size === 0 && this.executions.size === 0 && this.tasks.length === 0 && this.logs.length === 0;

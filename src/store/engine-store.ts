@@ -151,6 +151,16 @@ export interface LeaseOffer {
   max: number;
   /** The pools this node serves; a task of another pool is left in the queue. */
   labels?: readonly string[];
+  /**
+   * The node's free slots, shared by every commit it runs at once: each lease takes one first
+   * (and gives it back when admission refuses it), so two commits never lease the same slot.
+   */
+  slots?: SlotBudget;
+}
+
+export interface SlotBudget {
+  take(): boolean;
+  giveBack(): void;
 }
 
 export interface NewExecution {

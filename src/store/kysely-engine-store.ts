@@ -167,11 +167,14 @@ export class KyselyEngineStore implements EngineStore {
         const out: CreatedExecution[] = [];
         let leased = 0;
         const admission = offer && (await this.#admission(trx, offer, batch.map((c) => c.input.execution.tenantId)));
+        const pending = new PendingRows();
         for (const c of batch) {
-          const result = await this.#createOne(trx, c.input, offer && { ...offer, max: offer.max - leased }, admission);
+          // Each start's leases come out of its own caller's slots, which it settles after dispatching them.
+          const result = await this.#createOne(trx, c.input, offer && { ...offer, max: offer.max - leased, ...(c.offer?.slots ? { slots: c.offer.slots } : {}) }, admission, pending);
           leased += result.claimed.length;
           out.push(result);
         }
+        await this.#flushPending(trx, pending);
         return out;
       });
       batch.forEach((c, i) => c.resolve(results[i] as CreatedExecution));
@@ -182,12 +185,18 @@ export class KyselyEngineStore implements EngineStore {
       }
       // One start's failure must not fail the others: each runs alone.
       for (const c of batch) {
-        await this.#write(async (trx) => this.#createOne(trx, c.input, c.offer, c.offer && (await this.#admission(trx, c.offer, [c.input.execution.tenantId])))).then(c.resolve, c.reject);
+        await this.#write(async (trx) => {
+          const pending = new PendingRows();
+          const result = await this.#createOne(trx, c.input, c.offer, c.offer && (await this.#admission(trx, c.offer, [c.input.execution.tenantId])), pending);
+          await this.#flushPending(trx, pending);
+          return result;
+        }).then(c.resolve, c.reject);
       }
     }
   }
 
-  async #createOne(trx: Kysely<Database>, input: NewExecution, offer: LeaseOffer | undefined, admission: LeaseAdmission | undefined): Promise<CreatedExecution> {
+  /** One start of a batch; its rows and audit go to the batch's `pending`, written once for all. */
+  async #createOne(trx: Kysely<Database>, input: NewExecution, offer: LeaseOffer | undefined, admission: LeaseAdmission | undefined, pending: PendingRows): Promise<CreatedExecution> {
     const e = input.execution;
     if (e.idempotencyKey !== null) {
       const existing = await trx.selectFrom("executions").select("execution_id").where("tenant_id", "=", e.tenantId).where("idempotency_key", "=", e.idempotencyKey).executeTakeFirst();
@@ -203,9 +212,7 @@ export class KyselyEngineStore implements EngineStore {
     const snapshot: ExecutionSnapshot = { execution: { ...e }, steps: new Map(input.steps.map((s) => [s.stepId, { ...s }])), queued: new Set() };
     const claimed: ClaimedTask[] = [];
     const hint = emptyHint();
-    const pending = new PendingRows();
     await this.#apply(trx, snapshot, { steps: [], newTasks: input.tasks, logs: input.logs, audit: input.audit }, offer, admission, claimed, hint, pending);
-    await pending.flush(this.#rows, trx);
     this.#rows.remember([snapshot]);
     attachContext(claimed, new Map([[e.executionId, snapshot]]));
     return { created: true, executionId: e.executionId, claimed, hint };
@@ -277,11 +284,11 @@ export class KyselyEngineStore implements EngineStore {
       const stale: C[] = [];
       const claimed: ClaimedTask[] = [];
       const hint = emptyHint();
-      // The tenants' admission locks ride on the first statement (before any row lock).
-      const tenants = offer ? lockOrder(ordered.map((c) => c.tenantId)) : [];
       // Only tasks this node still holds at the fence it ran them with may commit.
-      const { deleted, snapshots } = await this.#rows.takeLeased(trx, nodeId, ordered, tenants);
-      const admission = offer && (await this.#admission(trx, offer, tenants, false));
+      const { deleted, snapshots } = await this.#rows.takeLeased(trx, nodeId, ordered);
+      // No admission lock up front: a completed step hands its slot to the next step of its
+      // tenant, and any other lease tries the lock without waiting (see LeaseAdmission).
+      const admission = offer && new LeaseAdmission(this.#rows, this.#limits, this.#time, trx, offer.now, { locked: [], released: deleted.values(), tryLock: true });
       const live = ordered.filter((c) => deleted.has(c.taskId));
       // Every completing step leaves the queue before any decision: their steps are still
       // running, so no decision treats them as finished before their own completion is applied.
@@ -296,7 +303,7 @@ export class KyselyEngineStore implements EngineStore {
         await this.#apply(trx, snapshot, decide(snapshot, completion), offer, admission, claimed, hint, pending);
         applied.push(completion);
       }
-      await pending.flush(this.#rows, trx);
+      await this.#flushPending(trx, pending);
       this.#rows.remember(snapshots.values());
       attachContext(claimed, snapshots);
       return { applied, stale, claimed, hint };
@@ -314,7 +321,7 @@ export class KyselyEngineStore implements EngineStore {
       if (effects) {
         const pending = new PendingRows();
         await this.#apply(trx, snapshot, effects, offer, admission, claimed, hint, pending);
-        await pending.flush(this.#rows, trx);
+        await this.#flushPending(trx, pending);
         this.#rows.remember([snapshot]);
       } else {
         // A refusal may have looked at (and changed) the snapshot without writing it.
@@ -425,14 +432,12 @@ export class KyselyEngineStore implements EngineStore {
     for (const task of effects.newTasks) {
       // Leased on commit only as a claim would: in a pool this node serves, within the quota.
       const gated = task.gate !== undefined && !admission?.holdsKey(executionId);
+      const slot = offer && admission && claimed.length < offer.max && task.readyAt <= offer.now && servesPool(offer, task.pool) && (offer.slots?.take() ?? true);
       const lease =
-        offer &&
-        admission &&
-        claimed.length < offer.max &&
-        task.readyAt <= offer.now &&
-        servesPool(offer, task.pool) &&
+        slot &&
         (!gated || (await admission.keyOpen(tenantId, task.gate?.key as string, task.gate?.limit as number))) &&
         (await admission.admit(tenantId, task));
+      if (slot && !lease) offer.slots?.giveBack();
       if (lease && gated) {
         // The execution now holds its key: its other first tasks need no second turn.
         admission.takeKey(tenantId, executionId, task.gate?.key as string);
@@ -469,7 +474,13 @@ export class KyselyEngineStore implements EngineStore {
     for (const l of effects.logs) {
       pending.logs.push({ log_id: newSortableId(l.timestamp), execution_id: executionId, tenant_id: tenantId, step_id: l.stepId, level: l.level, message: l.message, data: l.data === undefined ? null : JSON.stringify(l.data), timestamp: l.timestamp });
     }
-    if (effects.audit?.length) await appendAudit(trx, this.#adapter, this.#sealer, effects.audit);
+    if (effects.audit?.length) pending.audit.push(...effects.audit);
+  }
+
+  /** Writes what a transaction gathered: the rows, then its audit entries (per chain, at once). */
+  async #flushPending(trx: Kysely<Database>, pending: PendingRows): Promise<void> {
+    await pending.flush(this.#rows, trx);
+    await appendAudit(trx, this.#adapter, this.#sealer, pending.audit);
   }
 
   /**
@@ -477,10 +488,10 @@ export class KyselyEngineStore implements EngineStore {
    * commit may lease for, in one order on every node and before any row lock: a claim holding a
    * tenant's lock then never waits on rows a commit of that tenant holds, so neither deadlocks.
    */
-  async #admission(trx: Kysely<Database>, offer: LeaseOffer, tenantIds: Iterable<string | undefined>, lock = true): Promise<LeaseAdmission> {
+  async #admission(trx: Kysely<Database>, offer: LeaseOffer, tenantIds: Iterable<string | undefined>): Promise<LeaseAdmission> {
     const locked = lockOrder(tenantIds);
-    if (lock) await this.#rows.lockTenants(trx, locked, true);
-    return new LeaseAdmission(this.#rows, this.#limits, this.#time, trx, offer.now, new Set(locked));
+    await this.#rows.lockTenants(trx, locked, true);
+    return new LeaseAdmission(this.#rows, this.#limits, this.#time, trx, offer.now, { locked });
   }
 
   /** A task leased by this commit starts its step's attempt in the snapshot (written with the rest). */

@@ -349,7 +349,7 @@ export class KyselyStore implements Store {
   }
 
   #lockHead(trx: Kysely<Database>, tenantId: string, chain: AuditChain): Promise<AuditHeadRow> {
-    return lockAuditHead(trx, this.#adapter, tenantId, chain);
+    return lockAuditHead(trx, tenantId, chain);
   }
 
   #saveHead(trx: Kysely<Database>, head: AuditHeadRow): Promise<void> {

@@ -4,7 +4,7 @@ import { CompiledQuery } from "kysely";
 import type { Kysely } from "kysely";
 import { stepToRow, toExecution, toStep } from "../engine-row-mapping.js";
 import { prepared } from "./prepared-statements.js";
-import type { EngineRows } from "../engine-rows.js";
+import type { EngineRows, ReleasedLease } from "../engine-rows.js";
 import type { LeaseUsage } from "../../scheduling/admission.js";
 import { emptyUsage } from "../../scheduling/admission.js";
 import type { ExecutionSnapshot } from "../engine-store.js";
@@ -48,26 +48,18 @@ const INSERT_LOGS = `INSERT INTO execution_logs (log_id, execution_id, tenant_id
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[])`;
 
 // The start of a group commit in one statement: delete the tasks this node still holds, lock their
-// executions in id order and return both. Steps and queued tasks are read by the next statement,
-// whose snapshot is taken after the locks are held (a statement's own snapshot predates them).
+// executions in id order and return both (each task with the lease it held). Steps and queued
+// tasks are read by the next statement, whose snapshot is taken after the locks are held (a
+// statement's own snapshot predates them).
 const TAKE_LEASED = prepared(`WITH deleted AS (
     DELETE FROM tasks t USING unnest($2::text[], $3::bigint[]) AS v(task_id, fence)
-    WHERE t.task_id = v.task_id AND t.fence = v.fence AND t.lease_owner = $1 RETURNING t.task_id, t.execution_id
+    WHERE t.task_id = v.task_id AND t.fence = v.fence AND t.lease_owner = $1
+    RETURNING t.task_id, t.execution_id, t.tenant_id, t.memory_mb, t.cpu_percent, t.lease_expires_at
   ), locked AS (
     SELECT e.* FROM executions e WHERE e.execution_id IN (SELECT execution_id FROM deleted) ORDER BY e.execution_id FOR UPDATE
   )
-  SELECT (SELECT coalesce(json_agg(task_id), '[]'::json) FROM deleted) AS deleted, (SELECT coalesce(json_agg(l), '[]'::json) FROM locked l) AS executions`);
-// The same, after the tenants' admission locks (advisory, in one order, before any row lock: see
-// lockTenants), so a commit that may lease for a tenant is serialised with claims for it.
-const LOCK_AND_TAKE_LEASED = prepared(`WITH admission AS MATERIALIZED (
-    SELECT count(pg_advisory_xact_lock(k)) AS n FROM (SELECT DISTINCT hashtextextended('synergymesh:tenant:' || x, 0) AS k FROM unnest($4::text[]) AS x ORDER BY k) s
-  ), deleted AS (
-    DELETE FROM tasks t USING unnest($2::text[], $3::bigint[]) AS v(task_id, fence), admission
-    WHERE admission.n >= 0 AND t.task_id = v.task_id AND t.fence = v.fence AND t.lease_owner = $1 RETURNING t.task_id, t.execution_id
-  ), locked AS (
-    SELECT e.* FROM executions e WHERE e.execution_id IN (SELECT execution_id FROM deleted) ORDER BY e.execution_id FOR UPDATE
-  )
-  SELECT (SELECT coalesce(json_agg(task_id), '[]'::json) FROM deleted) AS deleted, (SELECT coalesce(json_agg(l), '[]'::json) FROM locked l) AS executions`);
+  SELECT (SELECT coalesce(json_agg(json_build_array(task_id, tenant_id, memory_mb, cpu_percent, lease_expires_at)), '[]'::json) FROM deleted) AS deleted,
+    (SELECT coalesce(json_agg(l), '[]'::json) FROM locked l) AS executions`);
 const SELECT_STEPS_AND_QUEUED = prepared(`SELECT
     (SELECT coalesce(json_agg(s), '[]'::json) FROM step_executions s WHERE s.execution_id = ANY($1::text[])) AS steps,
     (SELECT coalesce(json_agg(json_build_array(q.execution_id, q.step_id)), '[]'::json) FROM tasks q WHERE q.execution_id = ANY($1::text[])) AS queued`);
@@ -99,21 +91,22 @@ function columnsOf<T>(rows: readonly T[], width: number, pick: (row: T) => unkno
 
 export function postgresEngineRows(): EngineRows {
   return {
-    async takeLeased(trx, nodeId, tasks, lockTenants = []) {
+    async takeLeased(trx, nodeId, tasks) {
       const snapshots = new Map<string, ExecutionSnapshot>();
-      if (tasks.length === 0) return { deleted: new Set(), snapshots };
+      const deleted = new Map<string, ReleasedLease>();
+      if (tasks.length === 0) return { deleted, snapshots };
       const ids = tasks.map((t) => t.taskId);
       const fences = tasks.map((t) => t.fence);
-      const [taken] = lockTenants.length
-        ? await run<{ deleted: string[]; executions: ExecutionsTable[] }>(trx, LOCK_AND_TAKE_LEASED, [nodeId, ids, fences, [...lockTenants]])
-        : await run<{ deleted: string[]; executions: ExecutionsTable[] }>(trx, TAKE_LEASED, [nodeId, ids, fences]);
+      type Taken = { deleted: Array<[string, string, number, number, number]>; executions: ExecutionsTable[] };
+      const [taken] = await run<Taken>(trx, TAKE_LEASED, [nodeId, ids, fences]);
+      for (const [taskId, tenantId, memoryMb, cpuPercent, leaseExpiresAt] of taken?.deleted ?? []) deleted.set(taskId, { tenantId, memoryMb, cpuPercent, leaseExpiresAt });
       for (const row of taken?.executions ?? []) snapshots.set(row.execution_id, { execution: toExecution(row), steps: new Map(), queued: new Set() });
       if (snapshots.size) {
         const [rest] = await run<{ steps: StepExecutionsTable[]; queued: Array<[string, string]> }>(trx, SELECT_STEPS_AND_QUEUED, [[...snapshots.keys()]]);
         for (const row of rest?.steps ?? []) snapshots.get(row.execution_id)?.steps.set(row.step_id, toStep(row));
         for (const [executionId, stepId] of rest?.queued ?? []) snapshots.get(executionId)?.queued.add(stepId);
       }
-      return { deleted: new Set(taken?.deleted ?? []), snapshots };
+      return { deleted, snapshots };
     },
     async writeAll(trx, pending) {
       await run(trx, WRITE_ALL, [

@@ -4,7 +4,7 @@
 // committed (`PRAGMA data_version`), so a step's completion does not re-read its execution.
 import type BetterSqlite3 from "better-sqlite3";
 import { stepToRow, toExecution, toStep } from "../engine-row-mapping.js";
-import type { EngineRows } from "../engine-rows.js";
+import type { EngineRows, ReleasedLease } from "../engine-rows.js";
 import type { ExecutionSnapshot } from "../engine-store.js";
 import type { LeaseUsage } from "../../scheduling/admission.js";
 import type { ExecutionsTable, StepExecutionsTable } from "../schema.js";
@@ -26,7 +26,9 @@ export function sqliteEngineRows(raw: BetterSqlite3.Database, options: { maxCach
       cachedAtVersion = version;
     }
   };
-  const deleteTask = raw.prepare("DELETE FROM tasks WHERE task_id = ? AND fence = ? AND lease_owner = ?");
+  const deleteTask = raw.prepare(
+    "DELETE FROM tasks WHERE task_id = ? AND fence = ? AND lease_owner = ? RETURNING tenant_id AS tenantId, memory_mb AS memoryMb, cpu_percent AS cpuPercent, lease_expires_at AS leaseExpiresAt",
+  );
   const selectExecution = raw.prepare("SELECT * FROM executions WHERE execution_id = ?");
   const selectSteps = raw.prepare("SELECT * FROM step_executions WHERE execution_id = ?");
   const selectQueued = raw.prepare("SELECT step_id FROM tasks WHERE execution_id = ?").pluck();
@@ -47,9 +49,11 @@ export function sqliteEngineRows(raw: BetterSqlite3.Database, options: { maxCach
 
   const rows: EngineRows = {
     async takeLeased(trx, nodeId, tasks) {
-      // (SQLite's writer lock already serialises admissions: see lockTenants.)
-      const deleted = new Set<string>();
-      for (const t of tasks) if (deleteTask.run(t.taskId, t.fence, nodeId).changes > 0) deleted.add(t.taskId);
+      const deleted = new Map<string, ReleasedLease>();
+      for (const t of tasks) {
+        const lease = deleteTask.get(t.taskId, t.fence, nodeId) as ReleasedLease | undefined;
+        if (lease) deleted.set(t.taskId, lease);
+      }
       const live = [...new Set(tasks.filter((t) => deleted.has(t.taskId)).map((t) => t.executionId))];
       return { deleted, snapshots: await rows.loadSnapshots(trx, live) };
     },
