@@ -6,7 +6,7 @@
 // leases, which expire (or which it reclaims at once when it restarts with the same node id).
 import type { Clock, TimerHandle } from "../core/clock.js";
 import { errorMessage } from "../core/errors.js";
-import type { ClaimedTask, Completion, EngineStore, ExecutionRow, LeaseOffer, QueueHint, SlotBudget, StepRow } from "../store/engine-store.js";
+import type { ClaimResult, ClaimedTask, Completion, EngineStore, ExecutionRow, LeaseOffer, QueueHint, SlotBudget, StepRow } from "../store/engine-store.js";
 import type { Logger } from "../telemetry/logger.js";
 import type { WorkflowDefinition } from "../workflow/model.js";
 import type { EnginePlugin } from "./engine-events.js";
@@ -274,8 +274,15 @@ export class Engine {
         const free = this.#options.concurrency - this.#inFlight.size - this.#leasing;
         if (free <= 0 || !this.#running) break;
         claimedAt = this.#clock.now();
-        const claimed = await this.#store.claimTasks(this.#options.nodeId, claimedAt, claimedAt + this.#options.leaseMs, free, { labels: this.#labels, order: this.#options.strategy === "round_robin" ? "fifo" : "priority" });
-        this.dispatch(claimed);
+        // The claim may lease every free slot: commits running meanwhile must not lease them too.
+        this.#leasing += free;
+        let claimed: ClaimResult;
+        try {
+          claimed = await this.#store.claimTasks(this.#options.nodeId, claimedAt, claimedAt + this.#options.leaseMs, free, { labels: this.#labels, order: this.#options.strategy === "round_robin" ? "fifo" : "priority" });
+          this.dispatch(claimed);
+        } finally {
+          this.#leasing -= free;
+        }
         // Tasks held back by their tenants' quotas become claimable when a lease ends: claim
         // again after the next commit. Only a full batch means more may be ready right now.
         this.#backlog = claimed.length === free || claimed.heldBack === true;

@@ -104,7 +104,10 @@ export class TaskClaims {
         SELECT (SELECT MIN(tenant_id) FROM tasks WHERE lease_owner IS NULL AND tenant_id > queued.id) FROM queued WHERE queued.id IS NOT NULL
       )`;
     const order = tenantOrder === "priority" ? sql`priority DESC, ready_at, seq` : sql`ready_at, seq`;
-    const best = sql`SELECT task_id FROM tasks WHERE tenant_id = queued.id AND lease_owner IS NULL AND ready_at <= ${now} AND ${pool} ORDER BY ${order} LIMIT ${perTenant}`;
+    // A task waiting for a concurrency key that is full is passed over here, so it cannot hide
+    // the tenant's other tasks behind it (the key is checked again under the tenant's lock).
+    const keyFree = sql`(k.concurrency_key IS NULL OR (SELECT COUNT(*) FROM executions e WHERE e.tenant_id = k.tenant_id AND e.concurrency_key = k.concurrency_key AND e.status IN (${sql.join(HOLDING)})) < k.concurrency_limit)`;
+    const best = sql`SELECT task_id FROM tasks k WHERE k.tenant_id = queued.id AND k.lease_owner IS NULL AND k.ready_at <= ${now} AND ${pool} AND ${keyFree} ORDER BY ${order} LIMIT ${perTenant}`;
     const columns = sql`t.task_id, t.tenant_id, t.execution_id, t.priority, t.ready_at, t.seq, t.memory_mb, t.cpu_percent, t.concurrency_key, t.concurrency_limit`;
     // Tasks whose lease expired come in the same statement: one round trip per claim.
     const expired = sql`SELECT ${columns} FROM tasks t WHERE t.lease_owner IS NOT NULL AND t.lease_expires_at <= ${now} AND t.ready_at <= ${now} AND ${pool}`;

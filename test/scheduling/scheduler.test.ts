@@ -110,6 +110,60 @@ for (const dialect of DIALECTS) {
       }
     });
 
+    test("a linear workflow hands its slot from step to step: the quota holds across two nodes without the tenant lock", async () => {
+      const db = await tempDatabase(dialect);
+      const [one, two] = await nodes(db, { nodeId: "one", concurrency: 10, pollMs: 20 }, { nodeId: "two", concurrency: 10, pollMs: 20 });
+      assert.ok(one && two);
+      try {
+        const { g, execute, reached } = gauge(2);
+        for (const n of [one, two]) n.registerStepExecutor({ type: "work", execute });
+        const tenantId = await one.createTenant("Linear", TenantTier.PROFESSIONAL);
+        await one.modifyQuota(tenantId, { maxConcurrentTasks: 2 });
+        await one.registerWorkflow({ id: "line", name: "line", steps: Array.from({ length: 5 }, (_, i) => ({ id: `s${i}`, type: "work", ...(i ? { depends_on: [`s${i - 1}`] } : {}) })) }, { tenantId });
+        // Starts on both nodes, so both hand slots over and both claim.
+        const started = await Promise.all(Array.from({ length: 6 }, (_, i) => (i % 2 ? two : one).startExecution("line", {}, { tenantId })));
+        await reached;
+        const done = await Promise.all(started.map((s) => one.waitForExecution(s.executionId, { tenantId })));
+        assert.deepEqual(new Set(done.map((d) => d.status)), new Set(["completed"]));
+        assert.equal(g.max, 2, "two ran at once (the quota was used) and never more");
+      } finally {
+        await one.close();
+        await two.close();
+        await db.cleanup();
+      }
+    });
+
+    test("a node never runs more steps than its concurrency, with starts and group commits leasing at once", async () => {
+      const db = await tempDatabase(dialect);
+      const [orch] = await nodes(db, { nodeId: "solo", concurrency: 3, pollMs: 20 });
+      assert.ok(orch);
+      try {
+        // Steps take a few milliseconds of work, so starts, completions and their commits overlap.
+        const g = { running: 0, max: 0 };
+        orch.registerStepExecutor({
+          type: "work",
+          execute: async () => {
+            g.running += 1;
+            g.max = Math.max(g.max, g.running);
+            await new Promise((resolve) => setTimeout(resolve, 2));
+            g.running -= 1;
+            return null;
+          },
+        });
+        const tenantId = await orch.createTenant("Wide", TenantTier.ENTERPRISE);
+        await orch.modifyQuota(tenantId, { maxConcurrentTasks: 1000, maxMemoryMb: 1_000_000, maxCpuPercent: 1_000_000 });
+        await orch.registerWorkflow({ id: "fan", name: "fan", steps: [{ id: "a", type: "work" }, ...Array.from({ length: 4 }, (_, i) => ({ id: `p${i}`, type: "work", depends_on: ["a"] })), { id: "z", type: "work", depends_on: ["p0", "p1", "p2", "p3"] }] }, { tenantId });
+        const started: string[] = [];
+        for (let i = 0; i < 30; i++) started.push((await orch.startExecution("fan", {}, { tenantId })).executionId);
+        const done = await Promise.all(started.map((id) => orch.waitForExecution(id, { tenantId })));
+        assert.deepEqual(new Set(done.map((d) => d.status)), new Set(["completed"]));
+        assert.equal(g.max, 3, "three ran at once (the node was full) and never more");
+      } finally {
+        await orch.close();
+        await db.cleanup();
+      }
+    });
+
     test("memory and CPU reservations bound leases across two nodes; steps without resources reserve 128 MB and 10 %", async () => {
       const db = await tempDatabase(dialect);
       const [one, two] = await nodes(db, { nodeId: "one", concurrency: 10, pollMs: 20 }, { nodeId: "two", concurrency: 10, pollMs: 20 });
