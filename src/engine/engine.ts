@@ -188,7 +188,11 @@ export class Engine {
 
   /** Ends an offer's claim on free slots once its leased tasks are dispatched (or its commit failed). */
   settle(offer: LeaseOffer | undefined): void {
-    const budget = offer?.slots as (SlotBudget & { taken: number }) | undefined;
+    this.#settleSlots(offer?.slots);
+  }
+
+  #settleSlots(slots: SlotBudget | undefined): void {
+    const budget = slots as (SlotBudget & { taken: number }) | undefined;
     if (!budget) return;
     this.#leasing -= budget.taken;
     budget.taken = 0;
@@ -250,6 +254,15 @@ export class Engine {
     for (const p of this.#plugins) this.#callPlugin(() => p.onWorkflowComplete?.(event));
   }
 
+  /**
+   * An execution that held a concurrency key ended on this node: executions waiting for the key
+   * are in the queue (claims pass over them while it is full), so claim now.
+   */
+  keyReleased(): void {
+    this.#backlog = true;
+    this.wake();
+  }
+
   /** Looks for claimable work now (called on poll, on timers, and when capacity frees up). */
   wake(): void {
     if (!this.#running) return;
@@ -274,14 +287,14 @@ export class Engine {
         const free = this.#options.concurrency - this.#inFlight.size - this.#leasing;
         if (free <= 0 || !this.#running) break;
         claimedAt = this.#clock.now();
-        // The claim may lease every free slot: commits running meanwhile must not lease them too.
-        this.#leasing += free;
+        // The claim takes its slots from the budget the node's commits share, when it picks.
+        const slots = this.#slotBudget();
         let claimed: ClaimResult;
         try {
-          claimed = await this.#store.claimTasks(this.#options.nodeId, claimedAt, claimedAt + this.#options.leaseMs, free, { labels: this.#labels, order: this.#options.strategy === "round_robin" ? "fifo" : "priority" });
+          claimed = await this.#store.claimTasks(this.#options.nodeId, claimedAt, claimedAt + this.#options.leaseMs, free, { labels: this.#labels, order: this.#options.strategy === "round_robin" ? "fifo" : "priority", slots });
           this.dispatch(claimed);
         } finally {
-          this.#leasing -= free;
+          this.#settleSlots(slots);
         }
         // Tasks held back by their tenants' quotas become claimable when a lease ends: claim
         // again after the next commit. Only a full batch means more may be ready right now.
@@ -461,7 +474,10 @@ export class Engine {
       this.events.emit("step.finished", event);
       for (const p of this.#plugins) this.#callPlugin(() => p.onStepComplete?.(event));
     }
-    if (c.finished) this.emitFinished({ tenantId: c.tenantId, executionId: c.executionId, ...c.finished });
+    if (c.finished) {
+      this.emitFinished({ tenantId: c.tenantId, executionId: c.executionId, ...c.finished });
+      if (c.plan.definition.concurrency) this.keyReleased();
+    }
   }
 
   async #renewLeases(): Promise<void> {

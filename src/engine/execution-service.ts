@@ -61,6 +61,7 @@ export class ExecutionService {
     if (ended) {
       this.#engine.abortExecution(executionId, new Error("the workflow timed out"));
       this.#engine.emitFinished({ tenantId, executionId, workflowId: current.workflowId, status: "timed_out", error: `workflow timeout of ${plan.definition.timeoutMs} ms passed`, durationMs: now - (current.startedAt ?? current.createdAt) });
+      if (current.concurrencyKey !== null) this.#engine.keyReleased();
     }
   }
 
@@ -180,6 +181,7 @@ export class ExecutionService {
     if (ended) {
       this.#engine.abortExecution(executionId, new Error("the execution was cancelled"));
       this.#engine.emitFinished({ tenantId, executionId, workflowId: current.workflowId, status: "cancelled", error: reason, durationMs: now - (current.startedAt ?? current.createdAt) });
+      if (current.concurrencyKey !== null) this.#engine.keyReleased();
     }
     return (await this.get(tenantId, executionId)) as ExecutionRow;
   }
@@ -302,7 +304,10 @@ export class ExecutionService {
     if (refusal instanceof SynergyMeshError) throw refusal;
     if (refusal) throw new ConflictError(`Execution ${executionId} ${refusal}`, { executionId });
     this.#engine.noteQueue(result.hint);
-    if (finished) this.#engine.emitFinished({ tenantId, executionId, workflowId: current.workflowId, ...finished });
+    if (finished) {
+      this.#engine.emitFinished({ tenantId, executionId, workflowId: current.workflowId, ...finished });
+      if (current.concurrencyKey !== null) this.#engine.keyReleased();
+    }
     return (await this.get(tenantId, executionId)) as ExecutionRow;
   }
 

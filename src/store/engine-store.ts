@@ -90,6 +90,8 @@ export interface ClaimScope {
   labels: readonly string[];
   /** A tenant's own tasks by priority then ready time (default), or by ready time only (round_robin). */
   order?: "priority" | "fifo";
+  /** The node's free slots, shared with its commits: each picked task takes one (see LeaseOffer.slots). */
+  slots?: SlotBudget;
 }
 
 /** A task leased to a node: it may run the step until `leaseExpiresAt`, and commit only with `fence`. */

@@ -163,20 +163,7 @@ export class KyselyEngineStore implements EngineStore {
     // The newest offer knows this node's capacity best; the batch shares it.
     const offer = batch.findLast((c) => c.offer)?.offer;
     try {
-      const results = await this.#write(async (trx) => {
-        const out: CreatedExecution[] = [];
-        let leased = 0;
-        const admission = offer && (await this.#admission(trx, offer, batch.map((c) => c.input.execution.tenantId)));
-        const pending = new PendingRows();
-        for (const c of batch) {
-          // Each start's leases come out of its own caller's slots, which it settles after dispatching them.
-          const result = await this.#createOne(trx, c.input, offer && { ...offer, max: offer.max - leased, ...(c.offer?.slots ? { slots: c.offer.slots } : {}) }, admission, pending);
-          leased += result.claimed.length;
-          out.push(result);
-        }
-        await this.#flushPending(trx, pending);
-        return out;
-      });
+      const results = await this.#write((trx) => this.#createAll(trx, batch, offer));
       batch.forEach((c, i) => c.resolve(results[i] as CreatedExecution));
     } catch (error) {
       if (batch.length === 1) {
@@ -185,18 +172,46 @@ export class KyselyEngineStore implements EngineStore {
       }
       // One start's failure must not fail the others: each runs alone.
       for (const c of batch) {
-        await this.#write(async (trx) => {
-          const pending = new PendingRows();
-          const result = await this.#createOne(trx, c.input, c.offer, c.offer && (await this.#admission(trx, c.offer, [c.input.execution.tenantId])), pending);
-          await this.#flushPending(trx, pending);
-          return result;
-        }).then(c.resolve, c.reject);
+        await this.#write(async (trx) => (await this.#createAll(trx, [c], c.offer))[0] as CreatedExecution).then(c.resolve, c.reject);
       }
     }
   }
 
-  /** One start of a batch; its rows and audit go to the batch's `pending`, written once for all. */
-  async #createOne(trx: Kysely<Database>, input: NewExecution, offer: LeaseOffer | undefined, admission: LeaseAdmission | undefined, pending: PendingRows): Promise<CreatedExecution> {
+  /**
+   * Starts in one transaction. Their rows go in first; then the tenants' admission locks are taken
+   * (in one order, before any lock a claim or commit may wait on: the rows are new), and the first
+   * steps are leased and written with the audit entries. The locks are held only for the lease
+   * decisions, the writes and the commit, so starts of one tenant wait on each other that long.
+   */
+  async #createAll(trx: Kysely<Database>, starts: ReadonlyArray<{ input: NewExecution; offer?: LeaseOffer | undefined }>, offer: LeaseOffer | undefined): Promise<CreatedExecution[]> {
+    const rows: Array<ExecutionSnapshot | CreatedExecution> = [];
+    for (const s of starts) rows.push(await this.#insertOne(trx, s.input));
+    const admission = offer && (await this.#admission(trx, offer, starts.map((s) => s.input.execution.tenantId)));
+    const pending = new PendingRows();
+    const out: CreatedExecution[] = [];
+    let leased = 0;
+    for (const [i, s] of starts.entries()) {
+      const row = rows[i] as ExecutionSnapshot | CreatedExecution;
+      if (!("execution" in row)) {
+        out.push(row);
+        continue;
+      }
+      const claimed: ClaimedTask[] = [];
+      const hint = emptyHint();
+      // Each start's leases come out of its own caller's slots, which it settles after dispatching them.
+      const own = offer && { ...offer, max: offer.max - leased, ...(s.offer?.slots ? { slots: s.offer.slots } : {}) };
+      await this.#apply(trx, row, { steps: [], newTasks: s.input.tasks, logs: s.input.logs, audit: s.input.audit }, own, admission, claimed, hint, pending);
+      this.#rows.remember([row]);
+      attachContext(claimed, new Map([[row.execution.executionId, row]]));
+      leased += claimed.length;
+      out.push({ created: true, executionId: row.execution.executionId, claimed, hint });
+    }
+    await this.#flushPending(trx, pending);
+    return out;
+  }
+
+  /** Inserts a start's execution and step rows; the existing execution when its idempotency key was used. */
+  async #insertOne(trx: Kysely<Database>, input: NewExecution): Promise<ExecutionSnapshot | CreatedExecution> {
     const e = input.execution;
     if (e.idempotencyKey !== null) {
       const existing = await trx.selectFrom("executions").select("execution_id").where("tenant_id", "=", e.tenantId).where("idempotency_key", "=", e.idempotencyKey).executeTakeFirst();
@@ -209,13 +224,7 @@ export class KyselyEngineStore implements EngineStore {
       return { created: false, executionId: winner.execution_id, claimed: [], hint: emptyHint() };
     }
     await this.#rows.insertSteps(trx, input.steps);
-    const snapshot: ExecutionSnapshot = { execution: { ...e }, steps: new Map(input.steps.map((s) => [s.stepId, { ...s }])), queued: new Set() };
-    const claimed: ClaimedTask[] = [];
-    const hint = emptyHint();
-    await this.#apply(trx, snapshot, { steps: [], newTasks: input.tasks, logs: input.logs, audit: input.audit }, offer, admission, claimed, hint, pending);
-    this.#rows.remember([snapshot]);
-    attachContext(claimed, new Map([[e.executionId, snapshot]]));
-    return { created: true, executionId: e.executionId, claimed, hint };
+    return { execution: { ...e }, steps: new Map(input.steps.map((s) => [s.stepId, { ...s }])), queued: new Set() };
   }
 
   async getExecution(tenantId: string, executionId: string): Promise<ExecutionRow | undefined> {
@@ -266,7 +275,7 @@ export class KyselyEngineStore implements EngineStore {
   claimTasks(nodeId: string, now: number, leaseExpiresAt: number, limit: number, scope?: ClaimScope): Promise<ClaimResult> {
     if (limit <= 0) return Promise.resolve([]);
     return this.#write(async (trx) => {
-      const claimed = await this.#claims.claim(trx, nodeId, now, leaseExpiresAt, limit, scope?.labels ?? [], scope?.order ?? "priority");
+      const claimed = await this.#claims.claim(trx, nodeId, now, leaseExpiresAt, limit, scope?.labels ?? [], scope?.order ?? "priority", scope?.slots);
       this.#rows.forget(claimed.map((t) => t.executionId));
       return claimed;
     });

@@ -9,7 +9,7 @@ import { gateKey, pickFair } from "../scheduling/fair-share.js";
 import type { VirtualTime } from "../scheduling/virtual-time.js";
 import { toStep } from "./engine-row-mapping.js";
 import type { EngineRows } from "./engine-rows.js";
-import type { ClaimedTask, ClaimResult, ExecutionRow, StepRow } from "./engine-store.js";
+import type { ClaimedTask, ClaimResult, ExecutionRow, SlotBudget, StepRow } from "./engine-store.js";
 import type { Database, TasksTable } from "./schema.js";
 import type { TenantLimitsCache } from "./tenant-limits.js";
 
@@ -32,7 +32,7 @@ export class TaskClaims {
   }
 
   /** Leases up to `limit` ready tasks of the pools in `labels` (inside the store's write transaction). */
-  async claim(trx: Kysely<Database>, nodeId: string, now: number, leaseExpiresAt: number, limit: number, labels: readonly string[], tenantOrder: TenantOrder): Promise<ClaimResult> {
+  async claim(trx: Kysely<Database>, nodeId: string, now: number, leaseExpiresAt: number, limit: number, labels: readonly string[], tenantOrder: TenantOrder, slots?: SlotBudget): Promise<ClaimResult> {
     // Each tenant's best tasks (at most `limit` each, in its own order), then weighted fair
     // share between tenants within their quotas (src/scheduling/fair-share.ts).
     const candidates = await this.#candidates(trx, now, limit, labels, tenantOrder);
@@ -44,7 +44,10 @@ export class TaskClaims {
     const limits = await this.#limits.load(trx, tenants);
     const usage = await this.#rows.leaseUsage(trx, tenants.filter((t) => limits.get(t)?.quota), now);
     const holders = await this.#holders(trx, candidates);
-    const picked = pickFair(candidates, usage, (t) => limits.get(t) ?? { weight: 1, quota: undefined }, limit, this.#time, holders);
+    // The node's commits may have leased some of its free slots since the claim began.
+    const granted = slots ? countWhile(limit, () => slots.take()) : limit;
+    const picked = pickFair(candidates, usage, (t) => limits.get(t) ?? { weight: 1, quota: undefined }, granted, this.#time, holders);
+    for (let i = picked.length; i < granted; i++) slots?.giveBack();
     const heldBack = picked.length < Math.min(limit, candidates.length);
     if (picked.length === 0) return Object.assign([], { heldBack });
     // A candidate another node leased meanwhile is left out by the lease check (PostgreSQL
@@ -53,6 +56,8 @@ export class TaskClaims {
       UPDATE tasks SET lease_owner = ${nodeId}, lease_expires_at = ${leaseExpiresAt}, fence = fence + 1
       WHERE task_id IN (${sql.join(picked.map((c) => c.taskId))}) AND (lease_owner IS NULL OR lease_expires_at <= ${now})
       RETURNING *`.execute(trx);
+    // A picked task that another node leased meanwhile gives its slot back.
+    for (let i = rows.rows.length; i < picked.length; i++) slots?.giveBack();
     const order = new Map(picked.map((c, i) => [c.taskId, i]));
     const leased = [...rows.rows].sort((a, b) => (order.get(a.task_id) ?? 0) - (order.get(b.task_id) ?? 0));
     const claimed: ClaimedTask[] = [];
@@ -177,4 +182,11 @@ export function claimedTask(task: TasksTable, step: StepRow): ClaimedTask {
     leaseExpiresAt: Number(task.lease_expires_at),
     step,
   };
+}
+
+/** How many of up to `max` calls of `take` succeed before the first that does not. */
+function countWhile(max: number, take: () => boolean): number {
+  let n = 0;
+  while (n < max && take()) n += 1;
+  return n;
 }
