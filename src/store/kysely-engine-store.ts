@@ -20,6 +20,7 @@ import type {
   ClaimResult,
   ClaimScope,
   Completion,
+  CreatedExecution,
   Decide,
   Effects,
   EngineStore,
@@ -39,7 +40,8 @@ import type {
 import type { Database, TasksTable, WorkflowsTable } from "./schema.js";
 import type { AuditEntry, AuditSealer } from "./audit-types.js";
 
-type CreatedExecution = { created: boolean; executionId: string; claimed: ClaimedTask[]; hint: QueueHint };
+/** Starts executions inside a write transaction that its caller holds (KyselyEngineStore.writeWithStarts). */
+export type CreateWithin = (inputs: NewExecution[], offer: LeaseOffer | undefined) => Promise<CreatedExecution[]>;
 
 export class KyselyEngineStore implements EngineStore {
   #adapter: DialectAdapter;
@@ -163,17 +165,7 @@ export class KyselyEngineStore implements EngineStore {
     // The newest offer knows this node's capacity best; the batch shares it.
     const offer = batch.findLast((c) => c.offer)?.offer;
     try {
-      const results = await this.#write(async (trx) => {
-        const out: CreatedExecution[] = [];
-        let leased = 0;
-        const admission = offer && (await this.#admission(trx, offer, batch.map((c) => c.input.execution.tenantId)));
-        for (const c of batch) {
-          const result = await this.#createOne(trx, c.input, offer && { ...offer, max: offer.max - leased }, admission);
-          leased += result.claimed.length;
-          out.push(result);
-        }
-        return out;
-      });
+      const results = await this.#write((trx) => this.#createAll(trx, batch.map((c) => c.input), offer));
       batch.forEach((c, i) => c.resolve(results[i] as CreatedExecution));
     } catch (error) {
       if (batch.length === 1) {
@@ -185,6 +177,27 @@ export class KyselyEngineStore implements EngineStore {
         await this.#write(async (trx) => this.#createOne(trx, c.input, c.offer, c.offer && (await this.#admission(trx, c.offer, [c.input.execution.tenantId])))).then(c.resolve, c.reject);
       }
     }
+  }
+
+  /**
+   * One write transaction in which `create` starts executions as createExecution does, for a verb
+   * of another store of this package that commits its own rows with the executions they start (a
+   * trigger batch records its fires in the same commit). The transaction never leaves the store.
+   */
+  writeWithStarts<T>(fn: (trx: Kysely<Database>, create: CreateWithin) => Promise<T>): Promise<T> {
+    return this.#write((trx) => fn(trx, (inputs, offer) => this.#createAll(trx, inputs, offer)));
+  }
+
+  async #createAll(trx: Kysely<Database>, inputs: NewExecution[], offer: LeaseOffer | undefined): Promise<CreatedExecution[]> {
+    const out: CreatedExecution[] = [];
+    let leased = 0;
+    const admission = offer && inputs.length > 0 ? await this.#admission(trx, offer, inputs.map((i) => i.execution.tenantId)) : undefined;
+    for (const input of inputs) {
+      const result = await this.#createOne(trx, input, offer && { ...offer, max: offer.max - leased }, admission);
+      leased += result.claimed.length;
+      out.push(result);
+    }
+    return out;
   }
 
   async #createOne(trx: Kysely<Database>, input: NewExecution, offer: LeaseOffer | undefined, admission: LeaseAdmission | undefined): Promise<CreatedExecution> {

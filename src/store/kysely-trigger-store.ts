@@ -4,8 +4,10 @@ import type { Kysely } from "kysely";
 import { appendAudit } from "./audit-append.js";
 import type { AuditEntry, AuditSealer } from "./audit-types.js";
 import type { DialectAdapter } from "./dialect-adapter.js";
+import type { LeaseOffer } from "./engine-store.js";
+import type { CreateWithin, KyselyEngineStore } from "./kysely-engine-store.js";
 import type { Database, StrategiesTable, TriggerFiresTable, TriggersTable } from "./schema.js";
-import type { StrategyPatch, StrategyRow, TriggerFireRow, TriggerPatch, TriggerRow, TriggerStore, TriggerType } from "./trigger-store.js";
+import type { FireToRecord, RecordedFire, StrategyPatch, StrategyRow, TriggerFireRow, TriggerPatch, TriggerRow, TriggerStore, TriggerType } from "./trigger-store.js";
 
 const TIMED_TYPES = ["schedule", "condition"];
 
@@ -13,11 +15,14 @@ export class KyselyTriggerStore implements TriggerStore {
   #adapter: DialectAdapter;
   #db: Kysely<Database>;
   #sealer: AuditSealer;
+  #engine: Pick<KyselyEngineStore, "writeWithStarts">;
 
-  constructor(adapter: DialectAdapter, sealer: AuditSealer) {
+  /** `engine` starts the executions of fires in the transaction that records them. */
+  constructor(adapter: DialectAdapter, sealer: AuditSealer, engine: Pick<KyselyEngineStore, "writeWithStarts">) {
     this.#adapter = adapter;
     this.#db = adapter.db;
     this.#sealer = sealer;
+    this.#engine = engine;
   }
 
   // --- triggers ----------------------------------------------------------------------------
@@ -152,23 +157,61 @@ export class KyselyTriggerStore implements TriggerStore {
   }
 
   async recordFire(fire: TriggerFireRow, expected: number, next: number | null, keepRecord = true): Promise<boolean> {
-    return this.#adapter.write(async (trx) => {
-      const counted = fire.status === "started" || fire.status === "duplicate";
+    const [result] = await this.#recordAlone({ fire, expected, next, keepRecord });
+    if (!result?.ok) throw result?.error;
+    return result.recorded;
+  }
+
+  async recordFires(fires: FireToRecord[], offer?: LeaseOffer): Promise<RecordedFire[]> {
+    if (fires.length <= 1) return fires.length === 0 ? [] : this.#recordAlone(fires[0] as FireToRecord, offer);
+    try {
+      return await this.#engine.writeWithStarts((trx, create) => this.#recordAll(trx, fires, offer, create));
+    } catch {
+      // One fire's failure must not stop the others: each is tried alone, in its own transaction.
+      const out: RecordedFire[] = [];
+      for (const fire of fires) out.push(...(await this.#recordAlone(fire, offer)));
+      return out;
+    }
+  }
+
+  async #recordAlone(fire: FireToRecord, offer?: LeaseOffer): Promise<RecordedFire[]> {
+    try {
+      return await this.#engine.writeWithStarts((trx, create) => this.#recordAll(trx, [fire], offer, create));
+    } catch (error) {
+      return [{ ok: false, error }];
+    }
+  }
+
+  async #recordAll(trx: Kysely<Database>, fires: FireToRecord[], offer: LeaseOffer | undefined, create: CreateWithin): Promise<RecordedFire[]> {
+    // Trigger rows are claimed in one order (trigger, then time) so that two nodes' batches never
+    // wait on each other in a cycle; a trigger's catch-up fires chain their expected times in it.
+    const order = fires.map((_, i) => i).sort((a, b) => compareFires(fires[a] as FireToRecord, fires[b] as FireToRecord));
+    const won = new Set<number>();
+    for (const i of order) {
+      const { fire, expected, next, start } = fires[i] as FireToRecord;
+      const counted = start !== undefined || fire.status === "started" || fire.status === "duplicate";
       const moved = await trx
         .updateTable("triggers")
-        .set((eb) => ({
-          next_fire_at: next,
-          ...(counted ? { last_fired_at: fire.firedAt, fire_count: eb("fire_count", "+", 1) } : {}),
-        }))
+        .set((eb) => ({ next_fire_at: next, ...(counted ? { last_fired_at: fire.firedAt, fire_count: eb("fire_count", "+", 1) } : {}) }))
         .where("tenant_id", "=", fire.tenantId)
         .where("trigger_id", "=", fire.triggerId)
         .where("next_fire_at", "=", expected)
         .executeTakeFirst();
-      if (Number(moved.numUpdatedRows) === 0) return false;
-      if (!keepRecord) return true;
-      await trx.insertInto("trigger_fires").values(fireToRow(fire)).onConflict((oc) => oc.columns(["trigger_id", "scheduled_at"]).doNothing()).execute();
-      return true;
+      if (Number(moved.numUpdatedRows) > 0) won.add(i);
+    }
+    const results: RecordedFire[] = fires.map((f, i) => ({ ok: true, recorded: won.has(i), fire: f.fire }));
+    const starting = order.filter((i) => won.has(i) && fires[i]?.start !== undefined);
+    const created = await create(
+      starting.map((i) => fires[i]?.start as NonNullable<FireToRecord["start"]>),
+      offer,
+    );
+    starting.forEach((i, k) => {
+      const c = created[k] as NonNullable<(typeof created)[number]>;
+      results[i] = { ok: true, recorded: true, fire: { ...(fires[i] as FireToRecord).fire, executionId: c.executionId, status: c.created ? "started" : "duplicate" }, created: c };
     });
+    const rows = order.filter((i) => won.has(i) && fires[i]?.keepRecord).map((i) => fireToRow((results[i] as { fire: TriggerFireRow }).fire));
+    if (rows.length > 0) await trx.insertInto("trigger_fires").values(rows).onConflict((oc) => oc.columns(["trigger_id", "scheduled_at"]).doNothing()).execute();
+    return results;
   }
 
   async claimCheck(tenantId: string, triggerId: string, expected: number, next: number): Promise<boolean> {
@@ -270,6 +313,11 @@ export class KyselyTriggerStore implements TriggerStore {
       return { claimed: false, runKey: open.run_key };
     });
   }
+}
+
+function compareFires(a: FireToRecord, b: FireToRecord): number {
+  if (a.fire.triggerId !== b.fire.triggerId) return a.fire.triggerId < b.fire.triggerId ? -1 : 1;
+  return a.fire.scheduledAt - b.fire.scheduledAt;
 }
 
 async function pathTaken(trx: Kysely<Database>, tenantId: string, path: string | null, triggerId: string): Promise<boolean> {
