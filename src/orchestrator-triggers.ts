@@ -92,6 +92,19 @@ export class OrchestratorTriggers {
     if (options.triggers.enabled) this.#scheduler.start();
   }
 
+  /**
+   * A tenant was suspended or deleted: its triggers are no longer due (the store leaves them out),
+   * so the loop arms its timer again without them. Other nodes see it at their next pass.
+   */
+  tenantStopped(): void {
+    this.#scheduler.wake();
+  }
+
+  /** Before a tenant is resumed: its schedules start again from now. */
+  tenantResuming(tenantId: string): Promise<void> {
+    return this.triggers.restartTenant(tenantId);
+  }
+
   runDueTriggers(): Promise<void> {
     return this.#scheduler.runOnce();
   }

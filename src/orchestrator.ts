@@ -268,6 +268,7 @@ export class Orchestrator {
     await this.#apiKeys.revokeAll(tenantId, actor?.userId);
     this.#policyEngine.invalidate(tenantId);
     await this.#guard.forget(tenantId);
+    this.#triggers.tenantStopped();
     return tenant;
   }
 
@@ -279,12 +280,17 @@ export class Orchestrator {
     return this.#tenants.modifyQuota(tenantId, changes, actor);
   }
 
-  suspendTenant(tenantId: string, actor?: Actor): Promise<Tenant> {
-    return this.#tenants.suspend(tenantId, actor);
+  /** A suspended tenant's requests are refused and its schedule and condition triggers stop (on every node). */
+  async suspendTenant(tenantId: string, actor?: Actor): Promise<Tenant> {
+    const tenant = await this.#tenants.suspend(tenantId, actor);
+    this.#triggers.tenantStopped();
+    return tenant;
   }
 
-  resumeTenant(tenantId: string, actor?: Actor): Promise<Tenant> {
-    return this.#tenants.resume(tenantId, actor);
+  /** Its schedules start again from now: the time suspended is not missed time. */
+  async resumeTenant(tenantId: string, actor?: Actor): Promise<Tenant> {
+    // Restarted first, while the tenant is still suspended, so no node fires a time missed meanwhile.
+    return this.#tenants.resume(tenantId, actor, () => this.#triggers.tenantResuming(tenantId));
   }
 
   // --- execution and quotas ----------------------------------------------------------------

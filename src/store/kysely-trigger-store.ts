@@ -132,28 +132,45 @@ export class KyselyTriggerStore implements TriggerStore {
   }
 
   async dueTriggers(now: number, limit: number): Promise<TriggerRow[]> {
-    const rows = await this.#db
-      .selectFrom("triggers")
-      .selectAll()
-      .where("next_fire_at", "is not", null)
-      .where("next_fire_at", "<=", now)
-      .where("enabled", "=", 1)
-      .where("type", "in", TIMED_TYPES)
-      .orderBy("next_fire_at")
+    const rows = await this.#timed()
+      .selectAll("triggers")
+      .where("triggers.next_fire_at", "<=", now)
+      .orderBy("triggers.next_fire_at")
       .limit(limit)
       .execute();
     return rows.map(rowToTrigger);
   }
 
   async nextTriggerTime(): Promise<number | undefined> {
-    const row = await this.#db
-      .selectFrom("triggers")
-      .select((eb) => eb.fn.min<number>("next_fire_at").as("at"))
-      .where("next_fire_at", "is not", null)
-      .where("enabled", "=", 1)
-      .where("type", "in", TIMED_TYPES)
+    const row = await this.#timed()
+      .select((eb) => eb.fn.min<number>("triggers.next_fire_at").as("at"))
       .executeTakeFirst();
     return row?.at === null || row?.at === undefined ? undefined : Number(row.at);
+  }
+
+  /**
+   * Enabled timed triggers of active tenants. A suspended or deleted tenant's triggers are neither
+   * due nor armed, on every node, from the moment its row changes: nothing keeps recording refusals.
+   */
+  #timed() {
+    return this.#db
+      .selectFrom("triggers")
+      .innerJoin("tenants", "tenants.tenant_id", "triggers.tenant_id")
+      .where("triggers.next_fire_at", "is not", null)
+      .where("triggers.enabled", "=", 1)
+      .where("triggers.type", "in", TIMED_TYPES)
+      .where("tenants.status", "=", "active")
+      .where("tenants.deleted_at", "is", null);
+  }
+
+  async restartTimedTriggers(tenantId: string, nextFireAt: (row: TriggerRow) => number | null): Promise<number> {
+    return this.#adapter.write(async (trx) => {
+      let q = trx.selectFrom("triggers").selectAll().where("tenant_id", "=", tenantId).where("type", "in", TIMED_TYPES).where("enabled", "=", 1);
+      if (this.#adapter.lockRows) q = q.orderBy("trigger_id").forUpdate();
+      const rows = (await q.execute()).map(rowToTrigger);
+      for (const row of rows) await trx.updateTable("triggers").set({ next_fire_at: nextFireAt(row) }).where("tenant_id", "=", tenantId).where("trigger_id", "=", row.triggerId).execute();
+      return rows.length;
+    });
   }
 
   async recordFire(fire: TriggerFireRow, expected: number, next: number | null, keepRecord = true): Promise<boolean> {

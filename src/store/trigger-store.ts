@@ -102,10 +102,16 @@ export interface TriggerStore {
   findWebhookTrigger(tenantId: string, path: string): Promise<TriggerRow | undefined>;
   /** Enabled event triggers of the tenant. */
   listEventTriggers(tenantId: string): Promise<TriggerRow[]>;
-  /** Enabled schedule and condition triggers due by `now`, over all tenants, earliest first. */
+  /** Enabled schedule and condition triggers due by `now`, over all active tenants (not suspended or deleted), earliest first. */
   dueTriggers(now: number, limit: number): Promise<TriggerRow[]>;
-  /** The earliest `next_fire_at` of an enabled trigger, to sleep exactly until then. */
+  /** The earliest `next_fire_at` of an enabled trigger of an active tenant, to sleep exactly until then. */
   nextTriggerTime(): Promise<number | undefined>;
+  /**
+   * Sets the `next_fire_at` of the tenant's enabled schedule and condition triggers to what
+   * `nextFireAt` computes from each (a tenant resumed: its time suspended is not missed time).
+   * Answers how many were set.
+   */
+  restartTimedTriggers(tenantId: string, nextFireAt: (row: TriggerRow) => number | null): Promise<number>;
   /**
    * Moves the trigger's `next_fire_at` from `expected` to `next` and records the fire under its
    * unique (trigger, scheduled time) key, in one transaction. False (nothing written) when

@@ -111,7 +111,7 @@ export class TriggerScheduler {
     }
     if (this.#stopped) return;
     const now = this.#clock.now();
-    if (nextAt !== undefined && !this.#failed && nextAt - now < this.#options.pollMs) {
+    if (nextAt !== undefined && !this.#failed && nextAt - now <= this.#options.pollMs) {
       this.#armAt(nextAt);
       return;
     }

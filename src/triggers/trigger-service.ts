@@ -113,6 +113,16 @@ export class TriggerService {
     this.#changed();
   }
 
+  /**
+   * A resumed tenant's schedules start again from now, as a trigger enabled again does: its time
+   * suspended is not missed time (nothing fires for it under any catch-up policy).
+   */
+  async restartTenant(tenantId: string): Promise<void> {
+    const now = this.#clock.now();
+    await this.#store.restartTimedTriggers(tenantId, (row) => firstFireAt(row.type, row.config, now));
+    this.#changed();
+  }
+
   /** Every problem of a definition's stored trigger types, at its definition path (before it is saved). */
   checkDefinition(definition: WorkflowDefinition): void {
     const issues = definition.triggers.flatMap((t, i) => (isStoredType(t.type) ? triggerConfigIssues(t.type, t.config, t.configPath ?? `triggers[${i}].config`) : []));

@@ -10,6 +10,7 @@ import { openStore } from "../../src/store/open-store.js";
 import type { Store } from "../../src/store/store.js";
 import type { NewExecution } from "../../src/store/engine-store.js";
 import type { FireToRecord, TriggerRow } from "../../src/store/trigger-store.js";
+import { TIER_QUOTAS } from "../../src/tenancy/tiers.js";
 import { DIALECTS, tempDatabase } from "synergymesh/testing";
 import type { TestDatabase } from "synergymesh/testing";
 
@@ -43,6 +44,7 @@ for (const dialect of DIALECTS) {
     before(async () => {
       db = await tempDatabase(dialect);
       store = await openStore({ database: db.database, ...(db.schema ? { schema: db.schema } : {}), sealer });
+      await store.insertTenant({ tenantId: "tenant-aaaaaaaaaaaa", name: "a", tier: "basic", status: "active", quota: { ...TIER_QUOTAS.basic }, features: [], createdAt: 1, updatedAt: 1, deletedAt: null }, []);
     });
     after(async () => {
       await store.close();
@@ -73,6 +75,24 @@ for (const dialect of DIALECTS) {
       assert.equal(await store.triggers.nextTriggerTime(), 2000);
       assert.equal(await store.triggers.claimCheck("tenant-aaaaaaaaaaaa", "s1", 1000, 3000), false);
       assert.equal(await store.triggers.claimCheck("tenant-aaaaaaaaaaaa", "s1", 2000, 3000), true);
+    });
+
+    test("a suspended, deleted or unknown tenant's timed triggers are neither due nor armed", async () => {
+      await store.insertTenant({ tenantId: "tenant-dddddddddddd", name: "d", tier: "basic", status: "active", quota: { ...TIER_QUOTAS.basic }, features: [], createdAt: 1, updatedAt: 1, deletedAt: null }, []);
+      await store.triggers.insertTrigger(row("d1", { tenantId: "tenant-dddddddddddd", nextFireAt: 10 }), []);
+      await store.triggers.insertTrigger(row("x1", { tenantId: "tenant-xxxxxxxxxxxx", nextFireAt: 10 }), []);
+      const due = async () => (await store.triggers.dueTriggers(10, 100)).map((r) => r.triggerId);
+      assert.deepEqual(await due(), ["d1"], "a trigger of a tenant that does not exist never fires");
+      assert.equal(await store.triggers.nextTriggerTime(), 10);
+      await store.updateTenant("tenant-dddddddddddd", () => ({ patch: { status: "suspended", updatedAt: 2 }, audit: [] }));
+      assert.deepEqual(await due(), []);
+      assert.notEqual(await store.triggers.nextTriggerTime(), 10);
+      await store.updateTenant("tenant-dddddddddddd", () => ({ patch: { status: "active", deletedAt: 3, updatedAt: 3 }, audit: [] }));
+      assert.deepEqual(await due(), [], "deleted");
+      await store.updateTenant("tenant-dddddddddddd", () => ({ patch: { deletedAt: null, updatedAt: 4 }, audit: [] }));
+      assert.equal(await store.triggers.restartTimedTriggers("tenant-dddddddddddd", () => 50), 1);
+      assert.deepEqual([await due(), (await store.triggers.getTrigger("tenant-dddddddddddd", "d1"))?.nextFireAt], [[], 50]);
+      await store.triggers.deleteTrigger("tenant-dddddddddddd", "d1", []);
     });
 
     test("recordFires: one commit records a batch with its executions; a fire that cannot be written stops none of the others", async () => {
