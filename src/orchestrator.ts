@@ -370,8 +370,11 @@ export class Orchestrator {
   async registerWorkflow(source: string | object, options: RegisterWorkflowOptions & { tenantId?: string } = {}): Promise<RegisteredWorkflow> {
     const tenantId = options.tenantId ?? DEFAULT_TENANT_ID;
     await this.#tenants.getActiveRow(tenantId);
-    // Trigger configs are checked before anything is saved, with their definition paths.
-    this.#triggers.triggers.checkDefinition(this.#workflows.validate(source));
+    // Trigger configs and webhook paths are checked before anything is saved, with their definition
+    // paths: a definition refused here leaves the workflow as it was. (The sync checks the paths
+    // again in its transaction, for a path taken in between.)
+    const validated = this.#workflows.validate(source);
+    await this.#triggers.triggers.checkDefinition(tenantId, options.workflowId ?? validated.id, validated);
     const registered = await this.#workflows.register(tenantId, source, options);
     const { definition } = await this.#workflows.definition(tenantId, registered.workflowId, registered.version);
     await this.#triggers.syncDefinitionTriggers(tenantId, registered.workflowId, definition, options.userId);
