@@ -16,6 +16,7 @@ import type { QuotaGuard } from "./tenancy/quota-guard.js";
 import type { SecretService } from "./tenancy/secret-service.js";
 import type { TenantService } from "./tenancy/tenant-service.js";
 import { checkCondition } from "./triggers/condition/condition-check.js";
+import { CronTimes } from "./triggers/cron/cron-schedule.js";
 import { fireSchedules } from "./triggers/cron/schedule-fire.js";
 import type { EventRouteResult } from "./triggers/event/event-router.js";
 import { EventRouter } from "./triggers/event/event-router.js";
@@ -59,7 +60,7 @@ export class OrchestratorTriggers {
     const starter = this.#starter();
     this.triggers = new TriggerService(store.triggers, options.clock, () => this.#scheduler.wake());
     this.strategies = new StrategyService(store.triggers, options.clock);
-    const fire = { store: store.triggers, starter, clock: options.clock, nodeId: options.nodeId, events: this.events, graceMs: options.triggers.graceMs };
+    const fire = { store: store.triggers, starter, clock: options.clock, nodeId: options.nodeId, events: this.events, graceMs: options.triggers.graceMs, times: new CronTimes() };
     const condition = { store: store.triggers, starter, clock: options.clock, events: this.events, tenantMetrics: parts.tenantMetrics, egress: options.egress };
     this.#scheduler = new TriggerScheduler(store.triggers, options.clock, options.logger, { schedules: (rows) => fireSchedules(rows, fire), condition: (row) => checkCondition(row, condition) }, {
       pollMs: options.triggers.pollMs,

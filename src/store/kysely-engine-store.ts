@@ -174,7 +174,7 @@ export class KyselyEngineStore implements EngineStore {
       }
       // One start's failure must not fail the others: each runs alone.
       for (const c of batch) {
-        await this.#write(async (trx) => this.#createOne(trx, c.input, c.offer, c.offer && (await this.#admission(trx, c.offer, [c.input.execution.tenantId])))).then(c.resolve, c.reject);
+        await this.#write((trx) => this.#createAll(trx, [c.input], c.offer)).then(([result]) => c.resolve(result as CreatedExecution), c.reject);
       }
     }
   }
@@ -188,40 +188,64 @@ export class KyselyEngineStore implements EngineStore {
     return this.#write((trx) => fn(trx, (inputs, offer) => this.#createAll(trx, inputs, offer)));
   }
 
+  /**
+   * Inserts several executions with each kind of row written once for all of them (one look-up of
+   * their idempotency keys, one insert of each kind, one audit append), so a batch costs a few round
+   * trips, not a few per execution. A key found (or given twice in the batch) answers the first
+   * execution with `created: false`.
+   */
   async #createAll(trx: Kysely<Database>, inputs: NewExecution[], offer: LeaseOffer | undefined): Promise<CreatedExecution[]> {
-    const out: CreatedExecution[] = [];
-    let leased = 0;
-    const admission = offer && inputs.length > 0 ? await this.#admission(trx, offer, inputs.map((i) => i.execution.tenantId)) : undefined;
+    if (inputs.length === 0) return [];
+    // The tenants' admission locks come before any row is written, as in every leasing commit.
+    const admission = offer && (await this.#admission(trx, offer, inputs.map((i) => i.execution.tenantId)));
+    const keyOf = (e: ExecutionRow) => (e.idempotencyKey === null ? undefined : `${e.tenantId}\u0000${e.idempotencyKey}`);
+    const existing = await this.#findKeys(trx, inputs.map((i) => i.execution));
+    const fresh: NewExecution[] = [];
     for (const input of inputs) {
-      const result = await this.#createOne(trx, input, offer && { ...offer, max: offer.max - leased }, admission);
-      leased += result.claimed.length;
-      out.push(result);
+      const key = keyOf(input.execution);
+      if (key === undefined) fresh.push(input);
+      else if (!existing.has(key)) {
+        existing.set(key, input.execution.executionId);
+        fresh.push(input);
+      }
     }
-    return out;
+    // Two starts with the same key at once on two nodes: the second insert does nothing.
+    const inserted = fresh.length === 0 ? new Set<string>() : new Set((await trx.insertInto("executions").values(fresh.map((i) => executionToRow(i.execution))).onConflict((oc) => oc.columns(["tenant_id", "idempotency_key"]).doNothing()).returning("execution_id").execute()).map((r) => r.execution_id));
+    const lost = fresh.filter((i) => !inserted.has(i.execution.executionId));
+    if (lost.length > 0) for (const [key, id] of await this.#findKeys(trx, lost.map((i) => i.execution))) existing.set(key, id);
+    const created = fresh.filter((i) => inserted.has(i.execution.executionId));
+    await this.#rows.insertSteps(trx, created.flatMap((i) => i.steps));
+    const pending = new PendingRows();
+    const snapshots = new Map<string, ExecutionSnapshot>();
+    const results = new Map<string, CreatedExecution>();
+    let leased = 0;
+    for (const input of created) {
+      const e = input.execution;
+      const snapshot: ExecutionSnapshot = { execution: { ...e }, steps: new Map(input.steps.map((st) => [st.stepId, { ...st }])), queued: new Set() };
+      const claimed: ClaimedTask[] = [];
+      const hint = emptyHint();
+      await this.#apply(trx, snapshot, { steps: [], newTasks: input.tasks, logs: input.logs }, offer && { ...offer, max: offer.max - leased }, admission, claimed, hint, pending);
+      leased += claimed.length;
+      snapshots.set(e.executionId, snapshot);
+      results.set(e.executionId, { created: true, executionId: e.executionId, claimed, hint });
+    }
+    await appendAudit(trx, this.#adapter, this.#sealer, created.flatMap((i) => i.audit));
+    await pending.flush(this.#rows, trx);
+    this.#rows.remember(snapshots.values());
+    for (const r of results.values()) attachContext(r.claimed, snapshots);
+    return inputs.map((i) => results.get(i.execution.executionId) ?? { created: false, executionId: existing.get(keyOf(i.execution) as string) as string, claimed: [], hint: emptyHint() });
   }
 
-  async #createOne(trx: Kysely<Database>, input: NewExecution, offer: LeaseOffer | undefined, admission: LeaseAdmission | undefined): Promise<CreatedExecution> {
-    const e = input.execution;
-    if (e.idempotencyKey !== null) {
-      const existing = await trx.selectFrom("executions").select("execution_id").where("tenant_id", "=", e.tenantId).where("idempotency_key", "=", e.idempotencyKey).executeTakeFirst();
-      if (existing) return { created: false, executionId: existing.execution_id, claimed: [], hint: emptyHint() };
-    }
-    // Two starts with the same key at once: the second insert does nothing and returns the first.
-    const inserted = await trx.insertInto("executions").values(executionToRow(e)).onConflict((oc) => oc.columns(["tenant_id", "idempotency_key"]).doNothing()).executeTakeFirst();
-    if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0 && e.idempotencyKey !== null) {
-      const winner = await trx.selectFrom("executions").select("execution_id").where("tenant_id", "=", e.tenantId).where("idempotency_key", "=", e.idempotencyKey).executeTakeFirstOrThrow();
-      return { created: false, executionId: winner.execution_id, claimed: [], hint: emptyHint() };
-    }
-    await this.#rows.insertSteps(trx, input.steps);
-    const snapshot: ExecutionSnapshot = { execution: { ...e }, steps: new Map(input.steps.map((s) => [s.stepId, { ...s }])), queued: new Set() };
-    const claimed: ClaimedTask[] = [];
-    const hint = emptyHint();
-    const pending = new PendingRows();
-    await this.#apply(trx, snapshot, { steps: [], newTasks: input.tasks, logs: input.logs, audit: input.audit }, offer, admission, claimed, hint, pending);
-    await pending.flush(this.#rows, trx);
-    this.#rows.remember([snapshot]);
-    attachContext(claimed, new Map([[e.executionId, snapshot]]));
-    return { created: true, executionId: e.executionId, claimed, hint };
+  /** The executions already holding these executions' idempotency keys, by `tenant\0key`. */
+  async #findKeys(trx: Kysely<Database>, executions: ExecutionRow[]): Promise<Map<string, string>> {
+    const keyed = executions.filter((e) => e.idempotencyKey !== null);
+    if (keyed.length === 0) return new Map();
+    const rows = await trx
+      .selectFrom("executions")
+      .select(["tenant_id", "idempotency_key", "execution_id"])
+      .where((eb) => eb.or([...new Set(keyed.map((e) => e.tenantId))].map((t) => eb.and([eb("tenant_id", "=", t), eb("idempotency_key", "in", keyed.filter((e) => e.tenantId === t).map((e) => e.idempotencyKey as string))]))))
+      .execute();
+    return new Map(rows.map((r) => [`${r.tenant_id}\u0000${r.idempotency_key}`, r.execution_id]));
   }
 
   async getExecution(tenantId: string, executionId: string): Promise<ExecutionRow | undefined> {

@@ -1,6 +1,7 @@
 // The TriggerStore contract on Kysely for both dialects. Claims are compare-and-set updates whose
 // affected-row count says who won, so no lock is held between nodes; every verb is one transaction.
-import type { Kysely } from "kysely";
+import type { ExpressionBuilder, Kysely, RawBuilder } from "kysely";
+import { sql } from "kysely";
 import { appendAudit } from "./audit-append.js";
 import type { AuditEntry, AuditSealer } from "./audit-types.js";
 import type { DialectAdapter } from "./dialect-adapter.js";
@@ -200,24 +201,9 @@ export class KyselyTriggerStore implements TriggerStore {
   }
 
   async #recordAll(trx: Kysely<Database>, fires: FireToRecord[], offer: LeaseOffer | undefined, create: CreateWithin): Promise<RecordedFire[]> {
-    // Trigger rows are claimed in one order (trigger, then time) so that two nodes' batches never
-    // wait on each other in a cycle; a trigger's catch-up fires chain their expected times in it.
-    const order = fires.map((_, i) => i).sort((a, b) => compareFires(fires[a] as FireToRecord, fires[b] as FireToRecord));
-    const won = new Set<number>();
-    for (const i of order) {
-      const { fire, expected, next, start } = fires[i] as FireToRecord;
-      const counted = start !== undefined || fire.status === "started" || fire.status === "duplicate";
-      const moved = await trx
-        .updateTable("triggers")
-        .set((eb) => ({ next_fire_at: next, ...(counted ? { last_fired_at: fire.firedAt, fire_count: eb("fire_count", "+", 1) } : {}) }))
-        .where("tenant_id", "=", fire.tenantId)
-        .where("trigger_id", "=", fire.triggerId)
-        .where("next_fire_at", "=", expected)
-        .executeTakeFirst();
-      if (Number(moved.numUpdatedRows) > 0) won.add(i);
-    }
+    const won = await this.#claimTimes(trx, fires);
     const results: RecordedFire[] = fires.map((f, i) => ({ ok: true, recorded: won.has(i), fire: f.fire }));
-    const starting = order.filter((i) => won.has(i) && fires[i]?.start !== undefined);
+    const starting = [...won].filter((i) => fires[i]?.start !== undefined);
     const created = await create(
       starting.map((i) => fires[i]?.start as NonNullable<FireToRecord["start"]>),
       offer,
@@ -226,9 +212,56 @@ export class KyselyTriggerStore implements TriggerStore {
       const c = created[k] as NonNullable<(typeof created)[number]>;
       results[i] = { ok: true, recorded: true, fire: { ...(fires[i] as FireToRecord).fire, executionId: c.executionId, status: c.created ? "started" : "duplicate" }, created: c };
     });
-    const rows = order.filter((i) => won.has(i) && fires[i]?.keepRecord).map((i) => fireToRow((results[i] as { fire: TriggerFireRow }).fire));
+    const rows = [...won].filter((i) => fires[i]?.keepRecord).map((i) => fireToRow((results[i] as { fire: TriggerFireRow }).fire));
     if (rows.length > 0) await trx.insertInto("trigger_fires").values(rows).onConflict((oc) => oc.columns(["trigger_id", "scheduled_at"]).doNothing()).execute();
     return results;
+  }
+
+  /**
+   * The compare-and-set of every fire's time, in two statements whatever the batch's size: one read
+   * of the triggers (locked on PostgreSQL, in id order, so two nodes' batches never wait on each
+   * other in a cycle) says which fires hold their expected time, taken trigger by trigger in time
+   * order (a catch-up burst chains its times); one update moves the winners on. Answers the indexes
+   * of the fires won.
+   */
+  async #claimTimes(trx: Kysely<Database>, fires: FireToRecord[]): Promise<Set<number>> {
+    const keyOf = (tenantId: string, triggerId: string) => `${tenantId}\u0000${triggerId}`;
+    const pairs = [...new Map(fires.map((f) => [keyOf(f.fire.tenantId, f.fire.triggerId), f.fire])).values()];
+    const inBatch = (eb: ExpressionBuilder<Database, "triggers">) => eb.or(pairs.map((p) => eb.and([eb("tenant_id", "=", p.tenantId), eb("trigger_id", "=", p.triggerId)])));
+    let q = trx.selectFrom("triggers").select(["tenant_id", "trigger_id", "next_fire_at"]).where(inBatch).orderBy("trigger_id").orderBy("tenant_id");
+    if (this.#adapter.lockRows) q = q.forUpdate();
+    const current = new Map((await q.execute()).map((r) => [keyOf(r.tenant_id, r.trigger_id), r.next_fire_at === null ? null : Number(r.next_fire_at)]));
+    const order = fires.map((_, i) => i).sort((a, b) => (fires[a] as FireToRecord).fire.scheduledAt - (fires[b] as FireToRecord).fire.scheduledAt);
+    const won = new Set<number>();
+    const moves = new Map<string, { tenantId: string; triggerId: string; next: number | null; counted: number; firedAt: number | null }>();
+    for (const i of order) {
+      const { fire, expected, next, start } = fires[i] as FireToRecord;
+      const key = keyOf(fire.tenantId, fire.triggerId);
+      if (current.get(key) !== expected) continue;
+      won.add(i);
+      current.set(key, next);
+      const move = moves.get(key) ?? { tenantId: fire.tenantId, triggerId: fire.triggerId, next, counted: 0, firedAt: null };
+      move.next = next;
+      if (start !== undefined || fire.status === "started" || fire.status === "duplicate") {
+        move.counted += 1;
+        move.firedAt = fire.firedAt;
+      }
+      moves.set(key, move);
+    }
+    if (moves.size === 0) return won;
+    const list = [...moves.values()];
+    const pick = (value: (m: (typeof list)[number]) => RawBuilder<unknown>, otherwise: RawBuilder<unknown>) =>
+      sql`CASE ${sql.join(list.map((m) => sql`WHEN tenant_id = ${m.tenantId} AND trigger_id = ${m.triggerId} THEN ${value(m)}`), sql` `)} ELSE ${otherwise} END`;
+    await trx
+      .updateTable("triggers")
+      .set({
+        next_fire_at: pick((m) => sql`CAST(${m.next} AS BIGINT)`, sql`next_fire_at`) as RawBuilder<number | null>,
+        fire_count: sql<number>`fire_count + ${pick((m) => sql`CAST(${m.counted} AS INTEGER)`, sql`0`)}`,
+        last_fired_at: pick((m) => (m.firedAt === null ? sql`last_fired_at` : sql`CAST(${m.firedAt} AS BIGINT)`), sql`last_fired_at`) as RawBuilder<number | null>,
+      })
+      .where((eb) => eb.or(list.map((m) => eb.and([eb("tenant_id", "=", m.tenantId), eb("trigger_id", "=", m.triggerId)]))))
+      .execute();
+    return won;
   }
 
   async claimCheck(tenantId: string, triggerId: string, expected: number, next: number): Promise<boolean> {
@@ -330,11 +363,6 @@ export class KyselyTriggerStore implements TriggerStore {
       return { claimed: false, runKey: open.run_key };
     });
   }
-}
-
-function compareFires(a: FireToRecord, b: FireToRecord): number {
-  if (a.fire.triggerId !== b.fire.triggerId) return a.fire.triggerId < b.fire.triggerId ? -1 : 1;
-  return a.fire.scheduledAt - b.fire.scheduledAt;
 }
 
 async function pathTaken(trx: Kysely<Database>, tenantId: string, path: string | null, triggerId: string): Promise<boolean> {

@@ -9,6 +9,7 @@ import type { Clock } from "../../core/clock.js";
 import { errorMessage, isSynergyMeshError } from "../../core/errors.js";
 import type { PreparedStart } from "../../engine/execution-service.js";
 import type { TriggerFireRow, TriggerRow, TriggerStore } from "../../store/trigger-store.js";
+import type { CronSpec, CronTimes } from "./cron-schedule.js";
 import { planDueFires } from "./cron-schedule.js";
 import { scheduleSettings, staticInput } from "../trigger-config.js";
 import type { FireToCommit, StartRequest, TriggerEvents, TriggerStarter } from "../trigger-types.js";
@@ -21,6 +22,8 @@ export interface FireContext {
   events: TriggerEvents;
   /** How late an on-time fire may be under catch-up `none` before it counts as missed. */
   graceMs: number;
+  /** Cron answers kept between passes (the next pass's plan is computed after this one's commit). */
+  times: CronTimes;
 }
 
 /** One scheduled time to fire: the trigger, the time, the times it claims. */
@@ -39,6 +42,7 @@ interface DueFire {
  */
 export async function fireSchedules(rows: TriggerRow[], ctx: FireContext): Promise<void> {
   const now = ctx.clock.now();
+  const byId = new Map(rows.map((r) => [r.triggerId, r]));
   const due: DueFire[] = [];
   const passedOver: FireToCommit[] = [];
   for (const row of rows) {
@@ -80,13 +84,19 @@ export async function fireSchedules(rows: TriggerRow[], ctx: FireContext): Promi
     const f = r.fire;
     ctx.events.emit("trigger.fired", { tenantId: f.tenantId, triggerId: f.triggerId, type: "schedule", status: f.status, executionId: f.executionId, scheduledAt: f.scheduledAt, firedAt: f.firedAt, error: f.error });
   }
+  // Off the critical path now: the plan the wake-up at each trigger's next time will need.
+  fires.forEach((f, i) => {
+    const row = byId.get(f.fire.triggerId);
+    const r = recorded[i];
+    if (row && f.next !== null && r?.ok && r.recorded) ctx.times.next(cronSpec(row), f.next);
+  });
   if (failure !== undefined) throw failure;
 }
 
 /** The times of one trigger to fire now under its catch-up policy, or the record of times passed over. */
 function planFires(row: TriggerRow, due: number, now: number, ctx: FireContext): { fires: DueFire[]; passedOver?: FireToCommit } {
   const settings = scheduleSettings(row.config);
-  const plan = planDueFires({ cron: settings.cron, timezone: settings.timezone }, due, now, settings.catchUp, { maxCatchUp: settings.maxCatchUp, graceMs: ctx.graceMs });
+  const plan = planDueFires(cronSpec(row), due, now, settings.catchUp, { maxCatchUp: settings.maxCatchUp, graceMs: ctx.graceMs }, ctx.times);
   if (plan.fire.length === 0) {
     // Nothing to run (catch-up `none`): the missed times are passed over in one record.
     const fire: TriggerFireRow = { triggerId: row.triggerId, tenantId: row.tenantId, scheduledAt: due, firedAt: now, nodeId: ctx.nodeId, executionId: null, status: "skipped", error: "missed while no node ran (catch_up: none)", skipped: plan.skipped };
@@ -103,6 +113,11 @@ function planFires(row: TriggerRow, due: number, now: number, ctx: FireContext):
       skipped: i === plan.fire.length - 1 ? plan.skipped : 0,
     })),
   };
+}
+
+function cronSpec(row: TriggerRow): CronSpec {
+  const settings = scheduleSettings(row.config);
+  return { cron: settings.cron, timezone: settings.timezone };
 }
 
 /**
