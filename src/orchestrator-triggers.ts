@@ -60,7 +60,7 @@ export class OrchestratorTriggers {
     const starter = this.#starter();
     this.triggers = new TriggerService(store.triggers, options.clock, () => this.#scheduler.wake());
     this.strategies = new StrategyService(store.triggers, options.clock);
-    const fire = { store: store.triggers, starter, clock: options.clock, nodeId: options.nodeId, events: this.events, graceMs: options.triggers.graceMs, times: new CronTimes() };
+    const fire = { starter, clock: options.clock, nodeId: options.nodeId, events: this.events, graceMs: options.triggers.graceMs, times: new CronTimes() };
     const condition = { store: store.triggers, starter, clock: options.clock, events: this.events, tenantMetrics: parts.tenantMetrics, egress: options.egress };
     this.#scheduler = new TriggerScheduler(store.triggers, options.clock, options.logger, { schedules: (rows) => fireSchedules(rows, fire), condition: (row) => checkCondition(row, condition) }, {
       pollMs: options.triggers.pollMs,

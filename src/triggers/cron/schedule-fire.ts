@@ -8,14 +8,13 @@
 import type { Clock } from "../../core/clock.js";
 import { errorMessage, isSynergyMeshError } from "../../core/errors.js";
 import type { PreparedStart } from "../../engine/execution-service.js";
-import type { TriggerFireRow, TriggerRow, TriggerStore } from "../../store/trigger-store.js";
+import type { TriggerFireRow, TriggerRow } from "../../store/trigger-store.js";
 import type { CronSpec, CronTimes } from "./cron-schedule.js";
 import { planDueFires } from "./cron-schedule.js";
 import { scheduleSettings, staticInput } from "../trigger-config.js";
 import type { FireToCommit, StartRequest, TriggerEvents, TriggerStarter } from "../trigger-types.js";
 
 export interface FireContext {
-  store: TriggerStore;
   starter: TriggerStarter;
   clock: Clock;
   nodeId: string;
