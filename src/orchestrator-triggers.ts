@@ -16,7 +16,8 @@ import type { QuotaGuard } from "./tenancy/quota-guard.js";
 import type { SecretService } from "./tenancy/secret-service.js";
 import type { TenantService } from "./tenancy/tenant-service.js";
 import { checkCondition } from "./triggers/condition/condition-check.js";
-import { fireSchedule } from "./triggers/cron/schedule-fire.js";
+import { CronTimes } from "./triggers/cron/cron-schedule.js";
+import { fireSchedules } from "./triggers/cron/schedule-fire.js";
 import type { EventRouteResult } from "./triggers/event/event-router.js";
 import { EventRouter } from "./triggers/event/event-router.js";
 import { TriggerScheduler } from "./triggers/trigger-scheduler.js";
@@ -59,9 +60,9 @@ export class OrchestratorTriggers {
     const starter = this.#starter();
     this.triggers = new TriggerService(store.triggers, options.clock, () => this.#scheduler.wake());
     this.strategies = new StrategyService(store.triggers, options.clock);
-    const fire = { store: store.triggers, starter, clock: options.clock, nodeId: options.nodeId, events: this.events, graceMs: options.triggers.graceMs };
+    const fire = { starter, clock: options.clock, nodeId: options.nodeId, events: this.events, graceMs: options.triggers.graceMs, times: new CronTimes() };
     const condition = { store: store.triggers, starter, clock: options.clock, events: this.events, tenantMetrics: parts.tenantMetrics, egress: options.egress };
-    this.#scheduler = new TriggerScheduler(store.triggers, options.clock, options.logger, (row) => (row.type === "schedule" ? fireSchedule(row, fire) : checkCondition(row, condition)), {
+    this.#scheduler = new TriggerScheduler(store.triggers, options.clock, options.logger, { schedules: (rows) => fireSchedules(rows, fire), condition: (row) => checkCondition(row, condition) }, {
       pollMs: options.triggers.pollMs,
       concurrency: options.triggers.concurrency,
     });
@@ -90,6 +91,19 @@ export class OrchestratorTriggers {
       }
     }
     if (options.triggers.enabled) this.#scheduler.start();
+  }
+
+  /**
+   * A tenant was suspended or deleted: its triggers are no longer due (the store leaves them out),
+   * so the loop arms its timer again without them. Other nodes see it at their next pass.
+   */
+  tenantStopped(): void {
+    this.#scheduler.wake();
+  }
+
+  /** Before a tenant is resumed: its schedules start again from now. */
+  tenantResuming(tenantId: string): Promise<void> {
+    return this.triggers.restartTenant(tenantId);
   }
 
   runDueTriggers(): Promise<void> {
@@ -144,17 +158,49 @@ export class OrchestratorTriggers {
   }
 
   #starter(): TriggerStarter {
-    const { tenants, guard, workflows, executions } = this.#parts;
+    const { tenants, guard, workflows, executions, store } = this.#parts;
+    // SPEC D: triggers fire only for active workflows (manual starts also accept drafts).
+    const activeWorkflow = async (tenantId: string, workflowId: string) => {
+      const workflow = await workflows.get(tenantId, workflowId);
+      if (workflow.status !== "active") throw new ConflictError(`Workflow ${workflowId} is ${workflow.status}; triggers start only active workflows`, { workflowId, status: workflow.status });
+      return workflow;
+    };
     return {
       admit: async (tenantId) => {
         await guard.admit(await tenants.getActiveRow(tenantId));
       },
       start: async (tenantId, workflowId, input, idempotencyKey) => {
         await tenants.getActiveRow(tenantId);
-        const workflow = await workflows.get(tenantId, workflowId);
-        // SPEC D: triggers fire only for active workflows (manual starts also accept drafts).
-        if (workflow.status !== "active") throw new ConflictError(`Workflow ${workflowId} is ${workflow.status}; triggers start only active workflows`, { workflowId, status: workflow.status });
+        await activeWorkflow(tenantId, workflowId);
         return executions.start(tenantId, workflowId, input, { idempotencyKey, userId: "trigger" });
+      },
+      prepareStarts: (starts) => {
+        const read = new Map<string, ReturnType<typeof activeWorkflow>>();
+        return Promise.allSettled(
+          starts.map(async ({ tenantId, workflowId, input, idempotencyKey }) => {
+            await guard.admit(await tenants.getActiveRow(tenantId));
+            const key = `${tenantId}\u0000${workflowId}`;
+            if (!read.has(key)) read.set(key, activeWorkflow(tenantId, workflowId));
+            const workflow = await (read.get(key) as ReturnType<typeof activeWorkflow>);
+            return executions.prepare(tenantId, workflowId, input, { idempotencyKey, userId: "trigger" }, workflow);
+          }),
+        );
+      },
+      commitFires: async (fires) => {
+        const offer = executions.leaseOffer();
+        try {
+          const recorded = await store.triggers.recordFires(
+            fires.map((f) => ({ ...f, start: f.start?.rows })),
+            offer,
+          );
+          recorded.forEach((r, i) => {
+            const start = fires[i]?.start;
+            if (r.ok && r.created && start) executions.announce(start, r.created);
+          });
+          return recorded;
+        } finally {
+          executions.settle(offer);
+        }
       },
     };
   }

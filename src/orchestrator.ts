@@ -268,6 +268,7 @@ export class Orchestrator {
     await this.#apiKeys.revokeAll(tenantId, actor?.userId);
     this.#policyEngine.invalidate(tenantId);
     await this.#guard.forget(tenantId);
+    this.#triggers.tenantStopped();
     return tenant;
   }
 
@@ -279,12 +280,17 @@ export class Orchestrator {
     return this.#tenants.modifyQuota(tenantId, changes, actor);
   }
 
-  suspendTenant(tenantId: string, actor?: Actor): Promise<Tenant> {
-    return this.#tenants.suspend(tenantId, actor);
+  /** A suspended tenant's requests are refused and its schedule and condition triggers stop (on every node). */
+  async suspendTenant(tenantId: string, actor?: Actor): Promise<Tenant> {
+    const tenant = await this.#tenants.suspend(tenantId, actor);
+    this.#triggers.tenantStopped();
+    return tenant;
   }
 
-  resumeTenant(tenantId: string, actor?: Actor): Promise<Tenant> {
-    return this.#tenants.resume(tenantId, actor);
+  /** Its schedules start again from now: the time suspended is not missed time. */
+  async resumeTenant(tenantId: string, actor?: Actor): Promise<Tenant> {
+    // Restarted first, while the tenant is still suspended, so no node fires a time missed meanwhile.
+    return this.#tenants.resume(tenantId, actor, () => this.#triggers.tenantResuming(tenantId));
   }
 
   // --- execution and quotas ----------------------------------------------------------------
@@ -364,8 +370,11 @@ export class Orchestrator {
   async registerWorkflow(source: string | object, options: RegisterWorkflowOptions & { tenantId?: string } = {}): Promise<RegisteredWorkflow> {
     const tenantId = options.tenantId ?? DEFAULT_TENANT_ID;
     await this.#tenants.getActiveRow(tenantId);
-    // Trigger configs are checked before anything is saved, with their definition paths.
-    this.#triggers.triggers.checkDefinition(this.#workflows.validate(source));
+    // Trigger configs and webhook paths are checked before anything is saved, with their definition
+    // paths: a definition refused here leaves the workflow as it was. (The sync checks the paths
+    // again in its transaction, for a path taken in between.)
+    const validated = this.#workflows.validate(source);
+    await this.#triggers.triggers.checkDefinition(tenantId, options.workflowId ?? validated.id, validated);
     const registered = await this.#workflows.register(tenantId, source, options);
     const { definition } = await this.#workflows.definition(tenantId, registered.workflowId, registered.version);
     await this.#triggers.syncDefinitionTriggers(tenantId, registered.workflowId, definition, options.userId);

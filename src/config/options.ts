@@ -145,7 +145,7 @@ export interface TriggerOptions {
   enabled?: boolean;
   /** Longest sleep of that loop, so triggers changed on other nodes are seen (default 5000 ms). */
   pollMs?: number;
-  /** Due triggers handled at once (default 10). */
+  /** Condition triggers checked at once (default 10); the schedules due at one instant fire together, in one commit. */
   concurrency?: number;
   /** Under catch-up `none`, how late a fire may be and still run (default 60 000 ms). */
   graceMs?: number;

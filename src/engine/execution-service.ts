@@ -5,7 +5,7 @@ import { makeAuditEntry } from "../audit/audit-log.js";
 import type { Clock } from "../core/clock.js";
 import { ConflictError, NotFoundError, SynergyMeshError, ValidationError } from "../core/errors.js";
 import { newSortableId } from "../core/ids.js";
-import type { Effects, EngineStore, ExecutionRow, ExecutionSnapshot, ExecutionStatus, LogInput, LogRow, StepRow } from "../store/engine-store.js";
+import type { CreatedExecution, Effects, EngineStore, ExecutionRow, ExecutionSnapshot, ExecutionStatus, LeaseOffer, LogInput, LogRow, NewExecution, StepRow, WorkflowRow } from "../store/engine-store.js";
 import { renderConcurrencyKey } from "./concurrency-key.js";
 import type { WorkflowPlan } from "./workflow-plan.js";
 import { SKIP_NOT_REACHED } from "./workflow-plan.js";
@@ -20,6 +20,13 @@ export interface StartExecutionOptions {
   /** The same key for the same tenant gives the same execution (no second start). */
   idempotencyKey?: string;
   userId?: string;
+}
+
+/** A start checked and built, not yet committed (ExecutionService.prepare). */
+export interface PreparedStart {
+  rows: NewExecution;
+  /** Set when the start ends cancelled at once (a full concurrency key under cancel_new). */
+  refusedBy: string | undefined;
 }
 
 export interface ExecutionDetails extends ExecutionRow {
@@ -66,11 +73,29 @@ export class ExecutionService {
   }
 
   async start(tenantId: string, workflowId: string, input: unknown = {}, options: StartExecutionOptions = {}): Promise<{ executionId: string; created: boolean }> {
+    const prepared = await this.prepare(tenantId, workflowId, input, options);
+    const offer = this.#engine.leaseOffer();
+    try {
+      const result = await this.#store.createExecution(prepared.rows, offer);
+      this.announce(prepared, result);
+      return { executionId: result.executionId, created: result.created };
+    } finally {
+      this.#engine.settle(offer);
+    }
+  }
+
+  /**
+   * The first half of `start`: checks the start and builds the rows it writes, writing nothing (a
+   * cancel_running start has cancelled its key's holders by then). `workflow` is the workflow row
+   * when the caller has just read it. The rows are committed by createExecution, or by a store
+   * verb that commits them with rows of its own (a trigger batch's fires), then `announce`d.
+   */
+  async prepare(tenantId: string, workflowId: string, input: unknown = {}, options: StartExecutionOptions = {}, workflow?: WorkflowRow): Promise<PreparedStart> {
     if (input === null || typeof input !== "object" || Array.isArray(input)) throw new ValidationError([{ path: "input", message: "must be an object" }]);
     if (options.priority !== undefined && !(Number.isInteger(options.priority) && options.priority >= 1 && options.priority <= 10)) {
       throw new ValidationError([{ path: "priority", message: "must be an integer from 1 to 10" }]);
     }
-    const workflow = await this.#workflows.get(tenantId, workflowId);
+    workflow ??= await this.#workflows.get(tenantId, workflowId);
     if (workflow.status !== "draft" && workflow.status !== "active") throw new ConflictError(`Workflow ${workflowId} is ${workflow.status}; only draft and active workflows can be started`, { workflowId, status: workflow.status });
     const version = options.version ?? workflow.currentVersion;
     const plan = await this.#engine.plan(tenantId, workflowId, version).catch(() => {
@@ -133,20 +158,32 @@ export class ExecutionService {
     const logs: LogInput[] = [{ stepId: null, level: "info", message: `execution started (workflow ${workflowId} version ${version})`, timestamp: now }];
     if (refusedBy !== undefined) logs.push({ stepId: null, level: "warn", message: `execution cancelled: ${refusedBy}`, timestamp: now });
     const audit = [makeAuditEntry(this.#clock, { tenantId, action: "start_execution", status: "success", componentId: workflowId, userId: options.userId ?? "system", metadata: { execution_id: executionId, version, priority } })];
-    const offer = this.#engine.leaseOffer();
-    const result = await this.#store.createExecution({ execution, steps, tasks, logs, audit }, offer).catch((error: unknown) => {
-      this.#engine.settle(offer);
-      throw error;
-    });
-    this.#engine.dispatch(result.claimed, offer);
-    if (result.created) {
-      this.#engine.emitStarted(execution);
-      if (refusedBy !== undefined) this.#engine.emitFinished({ tenantId, executionId, workflowId, status: "cancelled", error: refusedBy, durationMs: 0 });
-      // Wake for the workflow timeout as for any timed task.
-      const wakeAt = Math.min(result.hint.nextReadyAt ?? Infinity, execution.deadlineAt ?? Infinity);
-      this.#engine.noteQueue({ ...result.hint, nextReadyAt: Number.isFinite(wakeAt) ? wakeAt : undefined });
-    }
-    return { executionId: result.executionId, created: result.created };
+    return { rows: { execution, steps, tasks, logs, audit }, refusedBy };
+  }
+
+  /**
+   * After a prepared start's commit: its events, its leased first steps run, the queue noted.
+   * The caller settles the offer it committed with once every start of that commit is announced.
+   */
+  announce(prepared: PreparedStart, result: CreatedExecution): void {
+    this.#engine.dispatch(result.claimed);
+    if (!result.created) return;
+    const { execution } = prepared.rows;
+    this.#engine.emitStarted(execution);
+    if (prepared.refusedBy !== undefined) this.#engine.emitFinished({ tenantId: execution.tenantId, executionId: execution.executionId, workflowId: execution.workflowId, status: "cancelled", error: prepared.refusedBy, durationMs: 0 });
+    // Wake for the workflow timeout as for any timed task.
+    const wakeAt = Math.min(result.hint.nextReadyAt ?? Infinity, execution.deadlineAt ?? Infinity);
+    this.#engine.noteQueue({ ...result.hint, nextReadyAt: Number.isFinite(wakeAt) ? wakeAt : undefined });
+  }
+
+  /** What this node can lease to the first steps of the starts committed now (settle it after announcing them). */
+  leaseOffer(): LeaseOffer | undefined {
+    return this.#engine.leaseOffer();
+  }
+
+  /** Ends an offer's hold on the node's free slots: after its starts are announced, or when their commit failed. */
+  settle(offer: LeaseOffer | undefined): void {
+    this.#engine.settle(offer);
   }
 
   async get(tenantId: string, executionId: string): Promise<ExecutionDetails> {

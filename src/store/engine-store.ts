@@ -165,6 +165,14 @@ export interface SlotBudget {
   giveBack(): void;
 }
 
+/** What a start committed: `created: false` with the earlier execution when its idempotency key was found. */
+export interface CreatedExecution {
+  created: boolean;
+  executionId: string;
+  claimed: ClaimedTask[];
+  hint: QueueHint;
+}
+
 export interface NewExecution {
   execution: ExecutionRow;
   steps: StepRow[];
@@ -211,7 +219,7 @@ export interface EngineStore {
   setWorkflowStatus(tenantId: string, workflowId: string, status: WorkflowStatus, now: number, audit: AuditEntry[]): Promise<WorkflowRow | undefined>;
 
   /** Inserts the execution, its step rows and first tasks; leases up to `offer.max` of them to the node. */
-  createExecution(input: NewExecution, offer?: LeaseOffer): Promise<{ created: boolean; executionId: string; claimed: ClaimedTask[]; hint: QueueHint }>;
+  createExecution(input: NewExecution, offer?: LeaseOffer): Promise<CreatedExecution>;
   getExecution(tenantId: string, executionId: string): Promise<ExecutionRow | undefined>;
   listExecutions(filter: ExecutionFilter): Promise<ExecutionRow[]>;
   getSteps(tenantId: string, executionId: string): Promise<StepRow[]>;

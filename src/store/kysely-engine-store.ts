@@ -20,6 +20,7 @@ import type {
   ClaimResult,
   ClaimScope,
   Completion,
+  CreatedExecution,
   Decide,
   Effects,
   EngineStore,
@@ -39,7 +40,8 @@ import type {
 import type { Database, TasksTable, WorkflowsTable } from "./schema.js";
 import type { AuditEntry, AuditSealer } from "./audit-types.js";
 
-type CreatedExecution = { created: boolean; executionId: string; claimed: ClaimedTask[]; hint: QueueHint };
+/** Starts executions inside a write transaction that its caller holds (KyselyEngineStore.writeWithStarts). */
+export type CreateWithin = (inputs: NewExecution[], offer: LeaseOffer | undefined) => Promise<CreatedExecution[]>;
 
 export class KyselyEngineStore implements EngineStore {
   #adapter: DialectAdapter;
@@ -163,7 +165,7 @@ export class KyselyEngineStore implements EngineStore {
     // The newest offer knows this node's capacity best; the batch shares it.
     const offer = batch.findLast((c) => c.offer)?.offer;
     try {
-      const results = await this.#write((trx) => this.#createAll(trx, batch, offer));
+      const results = await this.#write((trx) => this.#createAll(trx, batch.map((c) => c.input), offer));
       batch.forEach((c, i) => c.resolve(results[i] as CreatedExecution));
     } catch (error) {
       if (batch.length === 1) {
@@ -172,59 +174,82 @@ export class KyselyEngineStore implements EngineStore {
       }
       // One start's failure must not fail the others: each runs alone.
       for (const c of batch) {
-        await this.#write(async (trx) => (await this.#createAll(trx, [c], c.offer))[0] as CreatedExecution).then(c.resolve, c.reject);
+        await this.#write((trx) => this.#createAll(trx, [c.input], c.offer)).then(([result]) => c.resolve(result as CreatedExecution), c.reject);
       }
     }
   }
 
   /**
-   * Starts in one transaction. Their rows go in first; then the tenants' admission locks are taken
-   * (in one order, before any lock a claim or commit may wait on: the rows are new), and the first
-   * steps are leased and written with the audit entries. The locks are held only for the lease
-   * decisions, the writes and the commit, so starts of one tenant wait on each other that long.
+   * One write transaction in which `create` starts executions as createExecution does, for a verb
+   * of another store of this package that commits its own rows with the executions they start (a
+   * trigger batch records its fires in the same commit). The transaction never leaves the store.
    */
-  async #createAll(trx: Kysely<Database>, starts: ReadonlyArray<{ input: NewExecution; offer?: LeaseOffer | undefined }>, offer: LeaseOffer | undefined): Promise<CreatedExecution[]> {
-    const rows: Array<ExecutionSnapshot | CreatedExecution> = [];
-    for (const s of starts) rows.push(await this.#insertOne(trx, s.input));
-    const admission = offer && (await this.#admission(trx, offer, starts.map((s) => s.input.execution.tenantId)));
-    const pending = new PendingRows();
-    const out: CreatedExecution[] = [];
-    let leased = 0;
-    for (const [i, s] of starts.entries()) {
-      const row = rows[i] as ExecutionSnapshot | CreatedExecution;
-      if (!("execution" in row)) {
-        out.push(row);
-        continue;
-      }
-      const claimed: ClaimedTask[] = [];
-      const hint = emptyHint();
-      // Each start's leases come out of its own caller's slots, which it settles after dispatching them.
-      const own = offer && { ...offer, max: offer.max - leased, ...(s.offer?.slots ? { slots: s.offer.slots } : {}) };
-      await this.#apply(trx, row, { steps: [], newTasks: s.input.tasks, logs: s.input.logs, audit: s.input.audit }, own, admission, claimed, hint, pending);
-      this.#rows.remember([row]);
-      attachContext(claimed, new Map([[row.execution.executionId, row]]));
-      leased += claimed.length;
-      out.push({ created: true, executionId: row.execution.executionId, claimed, hint });
-    }
-    await this.#flushPending(trx, pending);
-    return out;
+  writeWithStarts<T>(fn: (trx: Kysely<Database>, create: CreateWithin) => Promise<T>): Promise<T> {
+    return this.#write((trx) => fn(trx, (inputs, offer) => this.#createAll(trx, inputs, offer)));
   }
 
-  /** Inserts a start's execution and step rows; the existing execution when its idempotency key was used. */
-  async #insertOne(trx: Kysely<Database>, input: NewExecution): Promise<ExecutionSnapshot | CreatedExecution> {
-    const e = input.execution;
-    if (e.idempotencyKey !== null) {
-      const existing = await trx.selectFrom("executions").select("execution_id").where("tenant_id", "=", e.tenantId).where("idempotency_key", "=", e.idempotencyKey).executeTakeFirst();
-      if (existing) return { created: false, executionId: existing.execution_id, claimed: [], hint: emptyHint() };
+  /**
+   * Inserts several executions with each kind of row written once for all of them (one look-up of
+   * their idempotency keys, one insert of each kind, one audit append), so a batch costs a few round
+   * trips, not a few per execution. A key found (or given twice in the batch) answers the first
+   * execution with `created: false`.
+   *
+   * The rows go in first; then the tenants' admission locks are taken (in one order; no claim or
+   * commit holding one ever waits on these rows, which are new), and the first steps are leased
+   * and written with the audit entries. The locks are held only for the lease decisions, the
+   * writes and the commit, so starts of one tenant wait on each other no longer than that.
+   */
+  async #createAll(trx: Kysely<Database>, inputs: NewExecution[], offer: LeaseOffer | undefined): Promise<CreatedExecution[]> {
+    if (inputs.length === 0) return [];
+    const keyOf = (e: ExecutionRow) => (e.idempotencyKey === null ? undefined : `${e.tenantId}\u0000${e.idempotencyKey}`);
+    const existing = await this.#findKeys(trx, inputs.map((i) => i.execution));
+    const fresh: NewExecution[] = [];
+    for (const input of inputs) {
+      const key = keyOf(input.execution);
+      if (key === undefined) fresh.push(input);
+      else if (!existing.has(key)) {
+        existing.set(key, input.execution.executionId);
+        fresh.push(input);
+      }
     }
-    // Two starts with the same key at once: the second insert does nothing and returns the first.
-    const inserted = await trx.insertInto("executions").values(executionToRow(e)).onConflict((oc) => oc.columns(["tenant_id", "idempotency_key"]).doNothing()).executeTakeFirst();
-    if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0 && e.idempotencyKey !== null) {
-      const winner = await trx.selectFrom("executions").select("execution_id").where("tenant_id", "=", e.tenantId).where("idempotency_key", "=", e.idempotencyKey).executeTakeFirstOrThrow();
-      return { created: false, executionId: winner.execution_id, claimed: [], hint: emptyHint() };
+    // Two starts with the same key at once on two nodes: the second insert does nothing.
+    const inserted = fresh.length === 0 ? new Set<string>() : new Set((await trx.insertInto("executions").values(fresh.map((i) => executionToRow(i.execution))).onConflict((oc) => oc.columns(["tenant_id", "idempotency_key"]).doNothing()).returning("execution_id").execute()).map((r) => r.execution_id));
+    const lost = fresh.filter((i) => !inserted.has(i.execution.executionId));
+    if (lost.length > 0) for (const [key, id] of await this.#findKeys(trx, lost.map((i) => i.execution))) existing.set(key, id);
+    const created = fresh.filter((i) => inserted.has(i.execution.executionId));
+    await this.#rows.insertSteps(trx, created.flatMap((i) => i.steps));
+    const admission = offer && created.length > 0 ? await this.#admission(trx, offer, created.map((i) => i.execution.tenantId)) : undefined;
+    const pending = new PendingRows();
+    const snapshots = new Map<string, ExecutionSnapshot>();
+    const results = new Map<string, CreatedExecution>();
+    let leased = 0;
+    for (const input of created) {
+      const e = input.execution;
+      const snapshot: ExecutionSnapshot = { execution: { ...e }, steps: new Map(input.steps.map((st) => [st.stepId, { ...st }])), queued: new Set() };
+      const claimed: ClaimedTask[] = [];
+      const hint = emptyHint();
+      await this.#apply(trx, snapshot, { steps: [], newTasks: input.tasks, logs: input.logs }, offer && { ...offer, max: offer.max - leased }, admission, claimed, hint, pending);
+      leased += claimed.length;
+      snapshots.set(e.executionId, snapshot);
+      results.set(e.executionId, { created: true, executionId: e.executionId, claimed, hint });
     }
-    await this.#rows.insertSteps(trx, input.steps);
-    return { execution: { ...e }, steps: new Map(input.steps.map((s) => [s.stepId, { ...s }])), queued: new Set() };
+    pending.audit.push(...created.flatMap((i) => i.audit));
+    await this.#flushPending(trx, pending);
+    this.#rows.remember(snapshots.values());
+    for (const r of results.values()) attachContext(r.claimed, snapshots);
+    return inputs.map((i) => results.get(i.execution.executionId) ?? { created: false, executionId: existing.get(keyOf(i.execution) as string) as string, claimed: [], hint: emptyHint() });
+  }
+
+  /** The executions already holding these executions' idempotency keys, by `tenant\0key`. */
+  async #findKeys(trx: Kysely<Database>, executions: ExecutionRow[]): Promise<Map<string, string>> {
+    const keyed = executions.filter((e) => e.idempotencyKey !== null);
+    if (keyed.length === 0) return new Map();
+    const rows = await trx
+      .selectFrom("executions")
+      .select(["tenant_id", "idempotency_key", "execution_id"])
+      .where((eb) => eb.or([...new Set(keyed.map((e) => e.tenantId))].map((t) => eb.and([eb("tenant_id", "=", t), eb("idempotency_key", "in", keyed.filter((e) => e.tenantId === t).map((e) => e.idempotencyKey as string))]))))
+      .execute();
+    return new Map(rows.map((r) => [`${r.tenant_id}\u0000${r.idempotency_key}`, r.execution_id]));
   }
 
   async getExecution(tenantId: string, executionId: string): Promise<ExecutionRow | undefined> {

@@ -45,8 +45,9 @@ export class KyselyStore implements Store {
     this.#db = adapter.db;
     this.dialect = adapter.dialect;
     this.#sealer = sealer;
-    this.engine = new KyselyEngineStore(adapter, sealer);
-    this.triggers = new KyselyTriggerStore(adapter, sealer);
+    const engine = new KyselyEngineStore(adapter, sealer);
+    this.engine = engine;
+    this.triggers = new KyselyTriggerStore(adapter, sealer, engine);
     this.access = new KyselyAccessStore(adapter, sealer);
   }
 

@@ -1,11 +1,14 @@
 // The TriggerStore contract on Kysely for both dialects. Claims are compare-and-set updates whose
 // affected-row count says who won, so no lock is held between nodes; every verb is one transaction.
-import type { Kysely } from "kysely";
+import type { ExpressionBuilder, Kysely, RawBuilder } from "kysely";
+import { sql } from "kysely";
 import { appendAudit } from "./audit-append.js";
 import type { AuditEntry, AuditSealer } from "./audit-types.js";
 import type { DialectAdapter } from "./dialect-adapter.js";
+import type { LeaseOffer } from "./engine-store.js";
+import type { CreateWithin, KyselyEngineStore } from "./kysely-engine-store.js";
 import type { Database, StrategiesTable, TriggerFiresTable, TriggersTable } from "./schema.js";
-import type { StrategyPatch, StrategyRow, TriggerFireRow, TriggerPatch, TriggerRow, TriggerStore, TriggerType } from "./trigger-store.js";
+import type { FireToRecord, RecordedFire, StrategyPatch, StrategyRow, TriggerFireRow, TriggerPatch, TriggerRow, TriggerStore, TriggerType } from "./trigger-store.js";
 
 const TIMED_TYPES = ["schedule", "condition"];
 
@@ -13,11 +16,14 @@ export class KyselyTriggerStore implements TriggerStore {
   #adapter: DialectAdapter;
   #db: Kysely<Database>;
   #sealer: AuditSealer;
+  #engine: Pick<KyselyEngineStore, "writeWithStarts">;
 
-  constructor(adapter: DialectAdapter, sealer: AuditSealer) {
+  /** `engine` starts the executions of fires in the transaction that records them. */
+  constructor(adapter: DialectAdapter, sealer: AuditSealer, engine: Pick<KyselyEngineStore, "writeWithStarts">) {
     this.#adapter = adapter;
     this.#db = adapter.db;
     this.#sealer = sealer;
+    this.#engine = engine;
   }
 
   // --- triggers ----------------------------------------------------------------------------
@@ -127,48 +133,135 @@ export class KyselyTriggerStore implements TriggerStore {
   }
 
   async dueTriggers(now: number, limit: number): Promise<TriggerRow[]> {
-    const rows = await this.#db
-      .selectFrom("triggers")
-      .selectAll()
-      .where("next_fire_at", "is not", null)
-      .where("next_fire_at", "<=", now)
-      .where("enabled", "=", 1)
-      .where("type", "in", TIMED_TYPES)
-      .orderBy("next_fire_at")
+    const rows = await this.#timed()
+      .selectAll("triggers")
+      .where("triggers.next_fire_at", "<=", now)
+      .orderBy("triggers.next_fire_at")
       .limit(limit)
       .execute();
     return rows.map(rowToTrigger);
   }
 
   async nextTriggerTime(): Promise<number | undefined> {
-    const row = await this.#db
-      .selectFrom("triggers")
-      .select((eb) => eb.fn.min<number>("next_fire_at").as("at"))
-      .where("next_fire_at", "is not", null)
-      .where("enabled", "=", 1)
-      .where("type", "in", TIMED_TYPES)
+    const row = await this.#timed()
+      .select((eb) => eb.fn.min<number>("triggers.next_fire_at").as("at"))
       .executeTakeFirst();
     return row?.at === null || row?.at === undefined ? undefined : Number(row.at);
   }
 
-  async recordFire(fire: TriggerFireRow, expected: number, next: number | null, keepRecord = true): Promise<boolean> {
+  /**
+   * Enabled timed triggers of active tenants. A suspended or deleted tenant's triggers are neither
+   * due nor armed, on every node, from the moment its row changes: nothing keeps recording refusals.
+   */
+  #timed() {
+    return this.#db
+      .selectFrom("triggers")
+      .innerJoin("tenants", "tenants.tenant_id", "triggers.tenant_id")
+      .where("triggers.next_fire_at", "is not", null)
+      .where("triggers.enabled", "=", 1)
+      .where("triggers.type", "in", TIMED_TYPES)
+      .where("tenants.status", "=", "active")
+      .where("tenants.deleted_at", "is", null);
+  }
+
+  async restartTimedTriggers(tenantId: string, nextFireAt: (row: TriggerRow) => number | null): Promise<number> {
     return this.#adapter.write(async (trx) => {
-      const counted = fire.status === "started" || fire.status === "duplicate";
-      const moved = await trx
-        .updateTable("triggers")
-        .set((eb) => ({
-          next_fire_at: next,
-          ...(counted ? { last_fired_at: fire.firedAt, fire_count: eb("fire_count", "+", 1) } : {}),
-        }))
-        .where("tenant_id", "=", fire.tenantId)
-        .where("trigger_id", "=", fire.triggerId)
-        .where("next_fire_at", "=", expected)
-        .executeTakeFirst();
-      if (Number(moved.numUpdatedRows) === 0) return false;
-      if (!keepRecord) return true;
-      await trx.insertInto("trigger_fires").values(fireToRow(fire)).onConflict((oc) => oc.columns(["trigger_id", "scheduled_at"]).doNothing()).execute();
-      return true;
+      let q = trx.selectFrom("triggers").selectAll().where("tenant_id", "=", tenantId).where("type", "in", TIMED_TYPES).where("enabled", "=", 1);
+      if (this.#adapter.lockRows) q = q.orderBy("trigger_id").forUpdate();
+      const rows = (await q.execute()).map(rowToTrigger);
+      for (const row of rows) await trx.updateTable("triggers").set({ next_fire_at: nextFireAt(row) }).where("tenant_id", "=", tenantId).where("trigger_id", "=", row.triggerId).execute();
+      return rows.length;
     });
+  }
+
+  async recordFire(fire: TriggerFireRow, expected: number, next: number | null, keepRecord = true): Promise<boolean> {
+    const [result] = await this.#recordAlone({ fire, expected, next, keepRecord });
+    if (!result?.ok) throw result?.error;
+    return result.recorded;
+  }
+
+  async recordFires(fires: FireToRecord[], offer?: LeaseOffer): Promise<RecordedFire[]> {
+    if (fires.length <= 1) return fires.length === 0 ? [] : this.#recordAlone(fires[0] as FireToRecord, offer);
+    try {
+      return await this.#engine.writeWithStarts((trx, create) => this.#recordAll(trx, fires, offer, create));
+    } catch {
+      // One fire's failure must not stop the others: each is tried alone, in its own transaction.
+      const out: RecordedFire[] = [];
+      for (const fire of fires) out.push(...(await this.#recordAlone(fire, offer)));
+      return out;
+    }
+  }
+
+  async #recordAlone(fire: FireToRecord, offer?: LeaseOffer): Promise<RecordedFire[]> {
+    try {
+      return await this.#engine.writeWithStarts((trx, create) => this.#recordAll(trx, [fire], offer, create));
+    } catch (error) {
+      return [{ ok: false, error }];
+    }
+  }
+
+  async #recordAll(trx: Kysely<Database>, fires: FireToRecord[], offer: LeaseOffer | undefined, create: CreateWithin): Promise<RecordedFire[]> {
+    const won = await this.#claimTimes(trx, fires);
+    const results: RecordedFire[] = fires.map((f, i) => ({ ok: true, recorded: won.has(i), fire: f.fire }));
+    const starting = [...won].filter((i) => fires[i]?.start !== undefined);
+    const created = await create(
+      starting.map((i) => fires[i]?.start as NonNullable<FireToRecord["start"]>),
+      offer,
+    );
+    starting.forEach((i, k) => {
+      const c = created[k] as NonNullable<(typeof created)[number]>;
+      results[i] = { ok: true, recorded: true, fire: { ...(fires[i] as FireToRecord).fire, executionId: c.executionId, status: c.created ? "started" : "duplicate" }, created: c };
+    });
+    const rows = [...won].filter((i) => fires[i]?.keepRecord).map((i) => fireToRow((results[i] as { fire: TriggerFireRow }).fire));
+    if (rows.length > 0) await trx.insertInto("trigger_fires").values(rows).onConflict((oc) => oc.columns(["trigger_id", "scheduled_at"]).doNothing()).execute();
+    return results;
+  }
+
+  /**
+   * The compare-and-set of every fire's time, in two statements whatever the batch's size: one read
+   * of the triggers (locked on PostgreSQL, in id order, so two nodes' batches never wait on each
+   * other in a cycle) says which fires hold their expected time, taken trigger by trigger in time
+   * order (a catch-up burst chains its times); one update moves the winners on. Answers the indexes
+   * of the fires won.
+   */
+  async #claimTimes(trx: Kysely<Database>, fires: FireToRecord[]): Promise<Set<number>> {
+    const keyOf = (tenantId: string, triggerId: string) => `${tenantId}\u0000${triggerId}`;
+    const pairs = [...new Map(fires.map((f) => [keyOf(f.fire.tenantId, f.fire.triggerId), f.fire])).values()];
+    const inBatch = (eb: ExpressionBuilder<Database, "triggers">) => eb.or(pairs.map((p) => eb.and([eb("tenant_id", "=", p.tenantId), eb("trigger_id", "=", p.triggerId)])));
+    let q = trx.selectFrom("triggers").select(["tenant_id", "trigger_id", "next_fire_at"]).where(inBatch).orderBy("trigger_id").orderBy("tenant_id");
+    if (this.#adapter.lockRows) q = q.forUpdate();
+    const current = new Map((await q.execute()).map((r) => [keyOf(r.tenant_id, r.trigger_id), r.next_fire_at === null ? null : Number(r.next_fire_at)]));
+    const order = fires.map((_, i) => i).sort((a, b) => (fires[a] as FireToRecord).fire.scheduledAt - (fires[b] as FireToRecord).fire.scheduledAt);
+    const won = new Set<number>();
+    const moves = new Map<string, { tenantId: string; triggerId: string; next: number | null; counted: number; firedAt: number | null }>();
+    for (const i of order) {
+      const { fire, expected, next, start } = fires[i] as FireToRecord;
+      const key = keyOf(fire.tenantId, fire.triggerId);
+      if (current.get(key) !== expected) continue;
+      won.add(i);
+      current.set(key, next);
+      const move = moves.get(key) ?? { tenantId: fire.tenantId, triggerId: fire.triggerId, next, counted: 0, firedAt: null };
+      move.next = next;
+      if (start !== undefined || fire.status === "started" || fire.status === "duplicate") {
+        move.counted += 1;
+        move.firedAt = fire.firedAt;
+      }
+      moves.set(key, move);
+    }
+    if (moves.size === 0) return won;
+    const list = [...moves.values()];
+    const pick = (value: (m: (typeof list)[number]) => RawBuilder<unknown>, otherwise: RawBuilder<unknown>) =>
+      sql`CASE ${sql.join(list.map((m) => sql`WHEN tenant_id = ${m.tenantId} AND trigger_id = ${m.triggerId} THEN ${value(m)}`), sql` `)} ELSE ${otherwise} END`;
+    await trx
+      .updateTable("triggers")
+      .set({
+        next_fire_at: pick((m) => sql`CAST(${m.next} AS BIGINT)`, sql`next_fire_at`) as RawBuilder<number | null>,
+        fire_count: sql<number>`fire_count + ${pick((m) => sql`CAST(${m.counted} AS INTEGER)`, sql`0`)}`,
+        last_fired_at: pick((m) => (m.firedAt === null ? sql`last_fired_at` : sql`CAST(${m.firedAt} AS BIGINT)`), sql`last_fired_at`) as RawBuilder<number | null>,
+      })
+      .where((eb) => eb.or(list.map((m) => eb.and([eb("tenant_id", "=", m.tenantId), eb("trigger_id", "=", m.triggerId)]))))
+      .execute();
+    return won;
   }
 
   async claimCheck(tenantId: string, triggerId: string, expected: number, next: number): Promise<boolean> {

@@ -2,6 +2,7 @@
 // compare-and-set on the trigger's `next_fire_at`, so nodes sharing one database record each
 // (trigger, scheduled time) once; every change that a person makes carries its audit records.
 import type { AuditEntry } from "./audit-types.js";
+import type { CreatedExecution, LeaseOffer, NewExecution } from "./engine-store.js";
 
 export type TriggerType = "schedule" | "webhook" | "event" | "condition";
 /** `definition`: written in the workflow's `triggers:` (follows its versions); `api`: created by a call. */
@@ -48,6 +49,25 @@ export interface TriggerFireRow {
   skipped: number;
 }
 
+/** One fire of a batch (recordFires): the compare-and-set of its trigger's time, and what it records. */
+export interface FireToRecord {
+  /** The fire row. With `start`, its `executionId` and `status` are filled in by the store. */
+  fire: TriggerFireRow;
+  /** The trigger's `next_fire_at` this fire claims. */
+  expected: number;
+  next: number | null;
+  /** False: only the time moves on (a fire passed over while the workflow is not active leaves no row). */
+  keepRecord: boolean;
+  /** The execution this fire starts, committed with the fire. */
+  start?: NewExecution;
+}
+
+export type RecordedFire =
+  /** `recorded: false`: another node moved the trigger's time first, nothing was written for it. */
+  | { ok: true; recorded: boolean; fire: TriggerFireRow; created?: CreatedExecution }
+  /** This fire could not be written (the others of its batch were); its time stays due. */
+  | { ok: false; error: unknown };
+
 export interface StrategyRow {
   tenantId: string;
   strategyId: string;
@@ -82,10 +102,16 @@ export interface TriggerStore {
   findWebhookTrigger(tenantId: string, path: string): Promise<TriggerRow | undefined>;
   /** Enabled event triggers of the tenant. */
   listEventTriggers(tenantId: string): Promise<TriggerRow[]>;
-  /** Enabled schedule and condition triggers due by `now`, over all tenants, earliest first. */
+  /** Enabled schedule and condition triggers due by `now`, over all active tenants (not suspended or deleted), earliest first. */
   dueTriggers(now: number, limit: number): Promise<TriggerRow[]>;
-  /** The earliest `next_fire_at` of an enabled trigger, to sleep exactly until then. */
+  /** The earliest `next_fire_at` of an enabled trigger of an active tenant, to sleep exactly until then. */
   nextTriggerTime(): Promise<number | undefined>;
+  /**
+   * Sets the `next_fire_at` of the tenant's enabled schedule and condition triggers to what
+   * `nextFireAt` computes from each (a tenant resumed: its time suspended is not missed time).
+   * Answers how many were set.
+   */
+  restartTimedTriggers(tenantId: string, nextFireAt: (row: TriggerRow) => number | null): Promise<number>;
   /**
    * Moves the trigger's `next_fire_at` from `expected` to `next` and records the fire under its
    * unique (trigger, scheduled time) key, in one transaction. False (nothing written) when
@@ -93,6 +119,14 @@ export interface TriggerStore {
    * the time moves on (a fire passed over while the workflow is not active leaves no row).
    */
   recordFire(fire: TriggerFireRow, expected: number, next: number | null, keepRecord?: boolean): Promise<boolean>;
+  /**
+   * Records the fires of one instant together: one transaction moves each fire's trigger on by
+   * compare-and-set and, for each it won, starts the fire's execution (its idempotency key finds
+   * an earlier one: status `duplicate`) and inserts the fire row. Should that transaction fail, each
+   * fire is tried alone, so one fire's failure does not stop the others. Answers in input order;
+   * `offer` leases first steps to this node as createExecution does.
+   */
+  recordFires(fires: FireToRecord[], offer?: LeaseOffer): Promise<RecordedFire[]>;
   /** Compare-and-set of a condition's check time (no fire row): true when this node won the check. */
   claimCheck(tenantId: string, triggerId: string, expected: number, next: number): Promise<boolean>;
   /** Compare-and-set of the trigger's state; false when `stateVersion` moved on. */

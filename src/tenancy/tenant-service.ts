@@ -112,9 +112,11 @@ export class TenantService {
     return toTenant(await this.#update(tenantId, "suspend_tenant", actor, () => ({ status: "suspended" })));
   }
 
-  async resume(tenantId: string, actor: Actor = {}): Promise<Tenant> {
+  /** `beforeResume` runs first when the tenant is suspended (its triggers restart from now). */
+  async resume(tenantId: string, actor: Actor = {}, beforeResume?: () => Promise<void>): Promise<Tenant> {
     const current = await this.#store.getTenant(tenantId);
     if (current?.deletedAt != null) throw new ConflictError(`Tenant ${tenantId} is deleted and cannot be resumed`, { tenantId });
+    if (current?.status === "suspended") await beforeResume?.();
     return toTenant(await this.#update(tenantId, "resume_tenant", actor, () => ({ status: "active" })));
   }
 

@@ -9,8 +9,16 @@ import type { Logger } from "../telemetry/logger.js";
 export interface TriggerSchedulerOptions {
   /** Longest sleep, so triggers created on other nodes are seen (ms). */
   pollMs: number;
-  /** Due triggers handled at once. */
+  /** Condition triggers checked at once. */
   concurrency: number;
+}
+
+/** What the loop hands due triggers to. */
+export interface DueHandlers {
+  /** Every schedule trigger due in one pass, fired together (one commit). */
+  schedules(rows: TriggerRow[]): Promise<void>;
+  /** One due condition trigger. */
+  condition(row: TriggerRow): Promise<void>;
 }
 
 const BATCH = 100;
@@ -19,7 +27,7 @@ export class TriggerScheduler {
   #store: TriggerStore;
   #clock: Clock;
   #logger: Logger;
-  #handle: (row: TriggerRow) => Promise<void>;
+  #handlers: DueHandlers;
   #options: TriggerSchedulerOptions;
   #timer: TimerHandle | undefined;
   #poll: NodeJS.Timeout | undefined;
@@ -28,11 +36,11 @@ export class TriggerScheduler {
   #stopped = true;
   #failed = false;
 
-  constructor(store: TriggerStore, clock: Clock, logger: Logger, handle: (row: TriggerRow) => Promise<void>, options: TriggerSchedulerOptions) {
+  constructor(store: TriggerStore, clock: Clock, logger: Logger, handlers: DueHandlers, options: TriggerSchedulerOptions) {
     this.#store = store;
     this.#clock = clock;
     this.#logger = logger;
-    this.#handle = handle;
+    this.#handlers = handlers;
     this.#options = options;
   }
 
@@ -103,12 +111,8 @@ export class TriggerScheduler {
     }
     if (this.#stopped) return;
     const now = this.#clock.now();
-    if (nextAt !== undefined && !this.#failed && nextAt - now < this.#options.pollMs) {
-      // The exact wake-up for the next due time is on the injected clock (fake in tests).
-      this.#timer = this.#clock.setTimeout(() => {
-        this.#timer = undefined;
-        this.wake();
-      }, Math.max(0, nextAt - now));
+    if (nextAt !== undefined && !this.#failed && nextAt - now <= this.#options.pollMs) {
+      this.#armAt(nextAt);
       return;
     }
     // Nothing due soon: look again later for triggers other nodes changed. This poll is a liveness
@@ -122,19 +126,36 @@ export class TriggerScheduler {
     this.#poll.unref();
   }
 
+  /**
+   * The exact wake-up for the next due time, on the injected clock (fake in tests). A system timer
+   * may run a little before its time by Date.now() (the event loop's clock lags the wall clock):
+   * then it waits out the rest instead of a pass that finds nothing due.
+   */
+  #armAt(at: number): void {
+    this.#timer = this.#clock.setTimeout(() => {
+      this.#timer = undefined;
+      if (this.#clock.now() < at && !this.#stopped) this.#armAt(at);
+      else this.wake();
+    }, Math.max(0, at - this.#clock.now()));
+  }
+
   async #runAll(rows: TriggerRow[]): Promise<void> {
+    const schedules = rows.filter((r) => r.type === "schedule");
+    const conditions = rows.filter((r) => r.type !== "schedule");
+    const fail = (error: unknown, bindings: Record<string, unknown>) => {
+      this.#failed = true;
+      this.#logger.warn({ err: error, ...bindings }, "trigger fire failed; it stays due");
+    };
     let index = 0;
     const worker = async () => {
-      while (index < rows.length) {
-        const row = rows[index++] as TriggerRow;
-        try {
-          await this.#handle(row);
-        } catch (error) {
-          this.#failed = true;
-          this.#logger.warn({ err: error, tenantId: row.tenantId, triggerId: row.triggerId }, "trigger fire failed; it stays due");
-        }
+      while (index < conditions.length) {
+        const row = conditions[index++] as TriggerRow;
+        await this.#handlers.condition(row).catch((error: unknown) => fail(error, { tenantId: row.tenantId, triggerId: row.triggerId }));
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.#options.concurrency, rows.length) }, worker));
+    await Promise.all([
+      schedules.length > 0 ? this.#handlers.schedules(schedules).catch((error: unknown) => fail(error, { triggers: schedules.length })) : undefined,
+      ...Array.from({ length: Math.min(this.#options.concurrency, conditions.length) }, worker),
+    ]);
   }
 }

@@ -113,10 +113,42 @@ export class TriggerService {
     this.#changed();
   }
 
-  /** Every problem of a definition's stored trigger types, at its definition path (before it is saved). */
-  checkDefinition(definition: WorkflowDefinition): void {
-    const issues = definition.triggers.flatMap((t, i) => (isStoredType(t.type) ? triggerConfigIssues(t.type, t.config, t.configPath ?? `triggers[${i}].config`) : []));
+  /**
+   * A resumed tenant's schedules start again from now, as a trigger enabled again does: its time
+   * suspended is not missed time (nothing fires for it under any catch-up policy).
+   */
+  async restartTenant(tenantId: string): Promise<void> {
+    const now = this.#clock.now();
+    await this.#store.restartTimedTriggers(tenantId, (row) => firstFireAt(row.type, row.config, now));
+    this.#changed();
+  }
+
+  /**
+   * Every problem of a definition's stored trigger types, at its definition path, checked before
+   * anything is saved: bad configs and a webhook path written twice (VALIDATION_FAILED), then a path
+   * another trigger of the tenant holds (CONFLICT, at `triggers[i].config.path`). `workflowId`:
+   * the workflow the definition becomes a version of (its own definition triggers give their paths
+   * up), undefined for a new one.
+   */
+  async checkDefinition(tenantId: string, workflowId: string | undefined, definition: WorkflowDefinition): Promise<void> {
+    const configPath = (i: number) => definition.triggers[i]?.configPath ?? `triggers[${i}].config`;
+    const issues = definition.triggers.flatMap((t, i) => (isStoredType(t.type) ? triggerConfigIssues(t.type, t.config, configPath(i)) : []));
     if (issues.length > 0) throw new ValidationError(issues);
+    const paths = new Map<string, number>();
+    definition.triggers.forEach((t, i) => {
+      if (t.type !== "webhook") return;
+      const path = String(checkTriggerConfig("webhook", t.config).path);
+      const first = paths.get(path);
+      if (first === undefined) paths.set(path, i);
+      else issues.push({ path: `${configPath(i)}.path`, message: `${JSON.stringify(path)} is already the path of ${configPath(first)}; each webhook trigger needs its own path` });
+    });
+    if (issues.length > 0) throw new ValidationError(issues);
+    if (paths.size === 0) return;
+    const held = (await this.#store.listTriggers(tenantId, { type: "webhook" })).filter((r) => !(r.source === "definition" && r.workflowId === workflowId));
+    for (const [path, i] of paths) {
+      const holder = held.find((r) => r.webhookPath === path);
+      if (holder) throw new ConflictError(`Webhook path ${JSON.stringify(path)} is already used by trigger ${holder.triggerId} of workflow ${holder.workflowId}`, { path: `${configPath(i)}.path`, triggerId: holder.triggerId });
+    }
   }
 
   /**
@@ -126,7 +158,6 @@ export class TriggerService {
    * again from now.
    */
   async syncDefinition(tenantId: string, workflowId: string, definition: WorkflowDefinition, userId = "system"): Promise<void> {
-    this.checkDefinition(definition);
     const now = this.#clock.now();
     const seen = new Map<string, number>();
     const existing = new Map((await this.#store.listTriggers(tenantId, { workflowId })).filter((r) => r.source === "definition").map((r) => [r.triggerId, r]));

@@ -1,7 +1,8 @@
 // The shared shapes of the trigger parts: what a trigger looks like to callers, the events the
 // runners emit, and the narrow door through which every kind of trigger starts a workflow.
 import { EventEmitter } from "node:events";
-import type { FireStatus, TriggerRow, TriggerSource, TriggerType } from "../store/trigger-store.js";
+import type { PreparedStart } from "../engine/execution-service.js";
+import type { FireToRecord, FireStatus, RecordedFire, TriggerRow, TriggerSource, TriggerType } from "../store/trigger-store.js";
 
 export type { FireStatus, TriggerSource, TriggerType } from "../store/trigger-store.js";
 
@@ -51,7 +52,26 @@ export interface TriggerStarter {
    * gives the same execution, so a fire retried by another node or after a restart starts once.
    */
   start(tenantId: string, workflowId: string, input: Record<string, unknown>, idempotencyKey: string): Promise<{ executionId: string; created: boolean }>;
+  /**
+   * Admits and checks several starts as `admit` then `start` do, and builds them without writing;
+   * each settles on its own (a refusal is that start's rejection). A workflow is read once for all.
+   */
+  prepareStarts(starts: StartRequest[]): Promise<Array<PromiseSettledResult<PreparedStart>>>;
+  /**
+   * Records fires in one store transaction with the executions they start (TriggerStore.recordFires),
+   * then tells the engine of the executions committed.
+   */
+  commitFires(fires: FireToCommit[]): Promise<RecordedFire[]>;
 }
+
+export interface StartRequest {
+  tenantId: string;
+  workflowId: string;
+  input: Record<string, unknown>;
+  idempotencyKey: string;
+}
+
+export type FireToCommit = Omit<FireToRecord, "start"> & { start?: PreparedStart };
 
 export interface TriggerFiredEvent {
   tenantId: string;

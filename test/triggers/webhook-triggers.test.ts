@@ -138,5 +138,36 @@ for (const dialect of DIALECTS) {
       await rejectsWith(call("x".repeat(65)), "PAYLOAD_TOO_LARGE");
       await call();
     });
+
+    test("a definition whose webhook path is taken is refused before anything is stored", async () => {
+      const hook = (path: string) => ({ type: "webhook", name: path, config: { path, public: true } });
+      const v1 = { id: "hooked", name: "hooked", steps: [{ id: "a", type: "wait", config: { duration: "0s" } }], triggers: [hook("hooked/in")] };
+      await t.orch.registerWorkflow(v1, { status: "active" });
+      const versions = async () => (await t.orch.listWorkflowVersions("hooked")).length;
+      const audit = async () => (await t.orch.getAuditLogs("default", { hours: 1_000_000, limit: 10_000 })).length;
+      const [versionsBefore, auditBefore] = [await versions(), await audit()];
+
+      // A path an API trigger holds (leading `/` dropped as the store does), as a new version and as a new workflow.
+      const taken = { ...v1, description: "v2", triggers: [hook("hooked/in"), { type: "schedule", name: "n", config: { cron: "0 * * * *" } }, hook("/webhook/data-process")] };
+      const conflict = await t.orch.registerWorkflow(taken).then(() => assert.fail("expected a refusal"), (e: unknown) => e);
+      assert.ok(isSynergyMeshError(conflict));
+      assert.equal(conflict.code, "CONFLICT");
+      assert.equal(conflict.details?.path, "triggers[2].config.path");
+      assert.match(conflict.message, /"webhook\/data-process" is already used by trigger/);
+      await rejectsWith(t.orch.registerWorkflow({ ...taken, id: "brand-new" }), "CONFLICT");
+      await rejectsWith(t.orch.getWorkflow("brand-new"), "NOT_FOUND");
+      // The same path twice in one definition.
+      const twice = await t.orch.registerWorkflow({ ...v1, description: "v3", triggers: [hook("a/b"), hook("/a/b")] }).then(() => assert.fail("expected a refusal"), (e: unknown) => e);
+      assert.ok(isSynergyMeshError(twice));
+      assert.equal(twice.code, "VALIDATION_FAILED");
+      assert.deepEqual((twice.details as { issues: Array<{ path: string }> }).issues.map((i) => i.path), ["triggers[1].config.path"]);
+      // Nothing was stored: no version, no trigger change, no audit record.
+      assert.equal(await versions(), versionsBefore);
+      assert.equal(await audit(), auditBefore);
+      assert.deepEqual((await t.orch.listTriggers("default", { workflowId: "hooked" })).map((x) => x.webhookPath), ["hooked/in"]);
+      // Its own definition trigger's path is free for its next version.
+      await t.orch.registerWorkflow({ ...v1, description: "v4", triggers: [hook("hooked/in"), hook("hooked/other")] });
+      assert.equal(await versions(), versionsBefore + 1);
+    });
   });
 }
