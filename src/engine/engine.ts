@@ -164,16 +164,16 @@ export class Engine {
   }
 
   /**
-   * Free slots for one commit, shared with every other commit running at once: a slot is free
-   * while running steps, plus leases not dispatched yet, leave it, counting the slots of steps
-   * whose completions are being committed (they end with that commit, and their next steps may
-   * take them). dispatch settles the budget.
+   * Free slots out of `capacity` for one commit or claim, shared with every other one running at
+   * once: a slot is free while running steps, plus leases not dispatched yet, leave it, counting
+   * the slots of steps whose completions are being committed (they end with that commit, and
+   * their next steps may take them). dispatch settles the budget.
    */
-  #slotBudget(): SlotBudget & { taken: number } {
+  #slotBudget(capacity = this.#commitCapacity()): SlotBudget & { taken: number } {
     const budget = {
       taken: 0,
       take: () => {
-        if (this.#commitCapacity() - this.#inFlight.size + this.#committing - this.#leasing <= 0) return false;
+        if (capacity - this.#inFlight.size + this.#committing - this.#leasing <= 0) return false;
         budget.taken += 1;
         this.#leasing += 1;
         return true;
@@ -209,6 +209,19 @@ export class Engine {
   #commitCapacity(): number {
     if (this.#options.strategy !== "load_balanced") return this.#options.concurrency;
     return Math.max(1, Math.floor(this.#options.concurrency * (this.#options.loadThreshold ?? 0.8)));
+  }
+
+  /**
+   * How much one claim takes, and of what. Under load_balanced a node below its load threshold
+   * claims fresh work only up to the threshold, and a node at or above it claims only tasks that
+   * have been ready for one poll interval. Every less busy node (polling at the same interval) has
+   * looked by then and taken what it has room for: new work goes to the nodes with free capacity,
+   * and a busy node still fills its own slots with what is left.
+   */
+  #claimWindow(free: number, now: number): { limit: number; readyBy: number } {
+    if (this.#options.strategy !== "load_balanced") return { limit: free, readyBy: now };
+    const belowThreshold = this.#commitCapacity() - this.#inFlight.size - this.#leasing;
+    return belowThreshold > 0 ? { limit: Math.min(free, belowThreshold), readyBy: now } : { limit: free, readyBy: now - this.#options.pollMs };
   }
 
   /** This node as the scheduler sees it, for status pages. */
@@ -287,19 +300,24 @@ export class Engine {
         const free = this.#options.concurrency - this.#inFlight.size - this.#leasing;
         if (free <= 0 || !this.#running) break;
         claimedAt = this.#clock.now();
+        const { limit, readyBy } = this.#claimWindow(free, claimedAt);
         // The claim takes its slots from the budget the node's commits share, when it picks.
-        const slots = this.#slotBudget();
+        // (Claims may fill every slot: under load_balanced only commits stop at the threshold.)
+        const slots = this.#slotBudget(this.#options.concurrency);
         let claimed: ClaimResult;
         try {
-          claimed = await this.#store.claimTasks(this.#options.nodeId, claimedAt, claimedAt + this.#options.leaseMs, free, { labels: this.#labels, order: this.#options.strategy === "round_robin" ? "fifo" : "priority", slots });
+          claimed = await this.#store.claimTasks(this.#options.nodeId, claimedAt, claimedAt + this.#options.leaseMs, limit, { labels: this.#labels, order: this.#options.strategy === "round_robin" ? "fifo" : "priority", slots, readyBy });
           this.dispatch(claimed);
         } finally {
           this.#settleSlots(slots);
         }
         // Tasks held back by their tenants' quotas become claimable when a lease ends: claim
         // again after the next commit. Only a full batch means more may be ready right now.
-        this.#backlog = claimed.length === free || claimed.heldBack === true;
-        if (claimed.length === free) this.#wakeAgain = true;
+        this.#backlog = claimed.length === limit || claimed.heldBack === true;
+        if (claimed.length === limit) this.#wakeAgain = true;
+        // A busy load_balanced node left the newest ready tasks to others: look again once they
+        // have waited one poll interval (on the injected clock, like every timed wake-up).
+        if (readyBy < claimedAt) this.noteQueue({ unleasedReady: 0, nextReadyAt: claimedAt + this.#options.pollMs });
       } while (this.#wakeAgain && this.#running);
       await this.#expireDeadlines();
       await this.#scheduleNextTimer(claimedAt);

@@ -92,6 +92,8 @@ export interface ClaimScope {
   order?: "priority" | "fifo";
   /** The node's free slots, shared with its commits: each picked task takes one (see LeaseOffer.slots). */
   slots?: SlotBudget;
+  /** Only tasks ready by this time (default: the claim's now). A busy load_balanced node claims late. */
+  readyBy?: number;
 }
 
 /** A task leased to a node: it may run the step until `leaseExpiresAt`, and commit only with `fence`. */

@@ -300,7 +300,7 @@ export class KyselyEngineStore implements EngineStore {
   claimTasks(nodeId: string, now: number, leaseExpiresAt: number, limit: number, scope?: ClaimScope): Promise<ClaimResult> {
     if (limit <= 0) return Promise.resolve([]);
     return this.#write(async (trx) => {
-      const claimed = await this.#claims.claim(trx, nodeId, now, leaseExpiresAt, limit, scope?.labels ?? [], scope?.order ?? "priority", scope?.slots);
+      const claimed = await this.#claims.claim(trx, nodeId, now, leaseExpiresAt, limit, scope?.labels ?? [], scope?.order ?? "priority", scope?.slots, Math.min(now, scope?.readyBy ?? now));
       this.#rows.forget(claimed.map((t) => t.executionId));
       return claimed;
     });

@@ -31,11 +31,14 @@ export class TaskClaims {
     this.#time = parts.time;
   }
 
-  /** Leases up to `limit` ready tasks of the pools in `labels` (inside the store's write transaction). */
-  async claim(trx: Kysely<Database>, nodeId: string, now: number, leaseExpiresAt: number, limit: number, labels: readonly string[], tenantOrder: TenantOrder, slots?: SlotBudget): Promise<ClaimResult> {
+  /**
+   * Leases up to `limit` tasks of the pools in `labels` that were ready by `readyBy` (at most
+   * `now`), inside the store's write transaction, each taking one of the node's free `slots`.
+   */
+  async claim(trx: Kysely<Database>, nodeId: string, now: number, leaseExpiresAt: number, limit: number, labels: readonly string[], tenantOrder: TenantOrder, slots?: SlotBudget, readyBy = now): Promise<ClaimResult> {
     // Each tenant's best tasks (at most `limit` each, in its own order), then weighted fair
     // share between tenants within their quotas (src/scheduling/fair-share.ts).
-    const candidates = await this.#candidates(trx, now, limit, labels, tenantOrder);
+    const candidates = await this.#candidates(trx, now, readyBy, limit, labels, tenantOrder);
     if (candidates.length === 0) return [];
     const tenants = [...new Set(candidates.map((c) => c.tenantId))].sort();
     // PostgreSQL: no other node admits these tenants until this claim commits, and usage is
@@ -101,7 +104,7 @@ export class TaskClaims {
    * skipping through that index, so a long backlog costs one tenant no more than a short one);
    * tasks whose lease expired come from the few leased rows (in the same statement).
    */
-  async #candidates(trx: Kysely<Database>, now: number, perTenant: number, labels: readonly string[], tenantOrder: TenantOrder): Promise<Candidate[]> {
+  async #candidates(trx: Kysely<Database>, now: number, readyBy: number, perTenant: number, labels: readonly string[], tenantOrder: TenantOrder): Promise<Candidate[]> {
     const pool = labels.length ? sql`(pool IS NULL OR pool IN (${sql.join([...labels])}))` : sql`pool IS NULL`;
     const tenants = sql`WITH RECURSIVE queued(id) AS (
         SELECT MIN(tenant_id) FROM tasks WHERE lease_owner IS NULL
@@ -112,7 +115,7 @@ export class TaskClaims {
     // A task waiting for a concurrency key that is full is passed over here, so it cannot hide
     // the tenant's other tasks behind it (the key is checked again under the tenant's lock).
     const keyFree = sql`(k.concurrency_key IS NULL OR (SELECT COUNT(*) FROM executions e WHERE e.tenant_id = k.tenant_id AND e.concurrency_key = k.concurrency_key AND e.status IN (${sql.join(HOLDING)})) < k.concurrency_limit)`;
-    const best = sql`SELECT task_id FROM tasks k WHERE k.tenant_id = queued.id AND k.lease_owner IS NULL AND k.ready_at <= ${now} AND ${pool} AND ${keyFree} ORDER BY ${order} LIMIT ${perTenant}`;
+    const best = sql`SELECT task_id FROM tasks k WHERE k.tenant_id = queued.id AND k.lease_owner IS NULL AND k.ready_at <= ${readyBy} AND ${pool} AND ${keyFree} ORDER BY ${order} LIMIT ${perTenant}`;
     const columns = sql`t.task_id, t.tenant_id, t.execution_id, t.priority, t.ready_at, t.seq, t.memory_mb, t.cpu_percent, t.concurrency_key, t.concurrency_limit`;
     // Tasks whose lease expired come in the same statement: one round trip per claim.
     const expired = sql`SELECT ${columns} FROM tasks t WHERE t.lease_owner IS NOT NULL AND t.lease_expires_at <= ${now} AND t.ready_at <= ${now} AND ${pool}`;
