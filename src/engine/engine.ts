@@ -85,7 +85,7 @@ export class Engine {
   /** Group commits running now, and how many of the running steps' completions they hold. */
   #flushes = 0;
   #committing = 0;
-  /** Slots that running commits have leased and whose tasks are not dispatched yet. */
+  /** Slots that running commits and claims have taken and whose tasks are not dispatched yet. */
   #leasing = 0;
   #flushScheduled = false;
   #idle: Array<() => void> = [];
