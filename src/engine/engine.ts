@@ -186,7 +186,7 @@ export class Engine {
     return budget;
   }
 
-  /** Ends an offer's claim on free slots once its leased tasks are dispatched (or its commit failed). */
+  /** Ends an offer's hold on free slots: call it once its leased tasks are dispatched, or its commit failed. */
   settle(offer: LeaseOffer | undefined): void {
     this.#settleSlots(offer?.slots);
   }
@@ -229,11 +229,10 @@ export class Engine {
     return { nodeId: this.#options.nodeId, labels: this.#labels, concurrency: this.#options.concurrency, running: this.#inFlight.size, strategy: this.#options.strategy ?? "priority_based", workersStarted: this.#running };
   }
 
-  /** Hands tasks leased to this node by a commit (start, control, completion) to the runner; settles the commit's offer. */
-  dispatch(tasks: ClaimedTask[], offer?: LeaseOffer): void {
+  /** Hands tasks leased to this node by a commit (start, control, completion) to the runner. */
+  dispatch(tasks: ClaimedTask[]): void {
     if (tasks.length) this.#options.faultPoint?.("claimed");
     for (const task of tasks) void this.#run(task);
-    this.settle(offer);
   }
 
   /** The plan of a workflow version, parsed once per process. */
@@ -466,7 +465,8 @@ export class Engine {
           this.#options.faultPoint?.("after-commit");
           for (const c of batch) this.#logs.delete(c.taskId);
           for (const c of stale) this.#logger.warn({ executionId: c.executionId, stepId: c.stepId }, "a step finished after its lease was taken over; its outcome was discarded");
-          this.dispatch(claimed, offer);
+          this.dispatch(claimed);
+          this.settle(offer);
           const staleIds = new Set(stale.map((c) => c.taskId));
           for (const c of batch) {
             if (!staleIds.has(c.taskId)) this.#afterCommit(c);

@@ -315,28 +315,28 @@ export class ExecutionService {
     let refusal: string | SynergyMeshError | undefined;
     let finished: { status: ExecutionStatus; error: string | null } | undefined;
     const offer = this.#engine.leaseOffer();
-    const result = await this.#store
-      .updateExecution(
-      tenantId,
-      executionId,
-      (snapshot) => {
-        const effects = decide(plan, snapshot, now);
-        if (typeof effects === "string" || effects instanceof SynergyMeshError) {
-          refusal = effects;
-          return undefined;
-        }
-        const status = effects.execution?.status;
-        if (status && FINAL.has(status)) finished = { status, error: effects.execution?.error ?? null };
-        effects.audit = [makeAuditEntry(this.#clock, { tenantId, action, status: "success", componentId: current.workflowId, userId, metadata: { execution_id: executionId } })];
-        return effects;
-      },
-      offer,
-    )
-      .catch((error: unknown) => {
-        this.#engine.settle(offer);
-        throw error;
-      });
-    this.#engine.dispatch(result.claimed, offer);
+    let result: Awaited<ReturnType<EngineStore["updateExecution"]>>;
+    try {
+      result = await this.#store.updateExecution(
+        tenantId,
+        executionId,
+        (snapshot) => {
+          const effects = decide(plan, snapshot, now);
+          if (typeof effects === "string" || effects instanceof SynergyMeshError) {
+            refusal = effects;
+            return undefined;
+          }
+          const status = effects.execution?.status;
+          if (status && FINAL.has(status)) finished = { status, error: effects.execution?.error ?? null };
+          effects.audit = [makeAuditEntry(this.#clock, { tenantId, action, status: "success", componentId: current.workflowId, userId, metadata: { execution_id: executionId } })];
+          return effects;
+        },
+        offer,
+      );
+      this.#engine.dispatch(result.claimed);
+    } finally {
+      this.#engine.settle(offer);
+    }
     if (!result.found) throw new NotFoundError("execution", executionId);
     if (refusal instanceof SynergyMeshError) throw refusal;
     if (refusal) throw new ConflictError(`Execution ${executionId} ${refusal}`, { executionId });

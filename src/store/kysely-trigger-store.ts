@@ -174,12 +174,6 @@ export class KyselyTriggerStore implements TriggerStore {
     });
   }
 
-  async recordFire(fire: TriggerFireRow, expected: number, next: number | null, keepRecord = true): Promise<boolean> {
-    const [result] = await this.#recordAlone({ fire, expected, next, keepRecord });
-    if (!result?.ok) throw result?.error;
-    return result.recorded;
-  }
-
   async recordFires(fires: FireToRecord[], offer?: LeaseOffer): Promise<RecordedFire[]> {
     if (fires.length <= 1) return fires.length === 0 ? [] : this.#recordAlone(fires[0] as FireToRecord, offer);
     try {

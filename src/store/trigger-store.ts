@@ -113,13 +113,6 @@ export interface TriggerStore {
    */
   restartTimedTriggers(tenantId: string, nextFireAt: (row: TriggerRow) => number | null): Promise<number>;
   /**
-   * Moves the trigger's `next_fire_at` from `expected` to `next` and records the fire under its
-   * unique (trigger, scheduled time) key, in one transaction. False (nothing written) when
-   * `next_fire_at` is no longer `expected`: another node handled it. With `keepRecord: false` only
-   * the time moves on (a fire passed over while the workflow is not active leaves no row).
-   */
-  recordFire(fire: TriggerFireRow, expected: number, next: number | null, keepRecord?: boolean): Promise<boolean>;
-  /**
    * Records the fires of one instant together: one transaction moves each fire's trigger on by
    * compare-and-set and, for each it won, starts the fire's execution (its idempotency key finds
    * an earlier one: status `duplicate`) and inserts the fire row. Should that transaction fail, each

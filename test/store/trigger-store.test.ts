@@ -61,12 +61,17 @@ for (const dialect of DIALECTS) {
       assert.equal(await store.triggers.findWebhookTrigger("tenant-cccccccccccc", "in"), undefined);
     });
 
-    test("recordFire: one of two concurrent claims of a scheduled time wins, and the time is recorded once", async () => {
+    test("recordFires: one of two concurrent claims of a scheduled time wins, and the time is recorded once", async () => {
       await store.triggers.insertTrigger(row("s1"), []);
       assert.deepEqual((await store.triggers.dueTriggers(999, 10)).map((r) => r.triggerId), []);
       assert.deepEqual((await store.triggers.dueTriggers(1000, 10)).map((r) => r.triggerId), ["s1"]);
       const fire = { triggerId: "s1", tenantId: "tenant-aaaaaaaaaaaa", scheduledAt: 1000, firedAt: 1001, nodeId: "n", executionId: "e", status: "started" as const, error: null, skipped: 0 };
-      const results = await Promise.all([store.triggers.recordFire(fire, 1000, 2000), store.triggers.recordFire({ ...fire, nodeId: "m" }, 1000, 2000)]);
+      const claim = async (f: typeof fire) => {
+        const [result] = await store.triggers.recordFires([{ fire: f, expected: 1000, next: 2000, keepRecord: true }]);
+        assert.ok(result?.ok, "the fire was written or lost the compare-and-set, not failed");
+        return result.recorded;
+      };
+      const results = await Promise.all([claim(fire), claim({ ...fire, nodeId: "m" })]);
       assert.deepEqual(results.sort(), [false, true]);
       const fires = await store.triggers.listFires("tenant-aaaaaaaaaaaa", "s1");
       assert.equal(fires.length, 1);
